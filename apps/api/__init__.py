@@ -1,0 +1,1 @@
+"""The HTTP API: validates requests, records jobs, sends Celery chains by task name."""

@@ -1,0 +1,178 @@
+"""``/v1/generations``: submit, read, list, cancel, sign and download jobs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from pathlib import PurePosixPath
+from typing import Annotated, Any
+
+from celery import Celery
+from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi.responses import StreamingResponse
+
+from apps.api import deps
+from apps.api.errors import ApiError
+from shared.config import Settings
+from shared.jobs import DuplicateJob, JobStore, Status
+from shared.jobs.base import TERMINAL, new_job_record
+from shared.pipeline import chains
+from shared.pipeline.runner import fail_job
+from shared.schemas.api import JobCreate, JobCreated, JobPage, JobPublic, JobStatus, PresignedUrls
+from shared.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/generations", tags=["generations"])
+
+MAIN_ARTIFACT = {"env": "scene.glb"}
+
+Jobs = Annotated[JobStore, Depends(deps.jobs)]
+Objects = Annotated[ObjectStore, Depends(deps.objects)]
+SettingsDep = Annotated[Settings, Depends(deps.settings)]
+CeleryDep = Annotated[Celery, Depends(deps.celery)]
+
+
+def _owner() -> str:
+    return ""
+
+
+def _load(jobs: JobStore, job_id: str) -> dict[str, Any]:
+    job = jobs.get(job_id) if len(job_id) <= 64 else None
+    if job is None or job["owner"] != _owner():
+        raise ApiError(404, "job_not_found", f"no job {job_id!r}")
+    return job
+
+
+def _public(job: dict[str, Any]) -> JobPublic:
+    return JobPublic.model_validate(job)
+
+
+def _created(job: dict[str, Any], settings: Settings) -> JobCreated:
+    status_url = f"{settings.resolved_public_base_url}/v1/generations/{job['job_id']}/status"
+    return JobCreated(job_id=job["job_id"], status=job["status"], status_url=status_url)
+
+
+def _request_hash(body: JobCreate) -> str:
+    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+
+
+def _replay(jobs: JobStore, existing_id: str, request_hash: str, settings: Settings, response: Response) -> JobCreated:
+    existing = jobs.get(existing_id)
+    if existing["request_hash"] != request_hash:
+        raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used with a different request")
+    response.headers["Idempotent-Replayed"] = "true"
+    return _created(existing, settings)
+
+
+@router.post("", status_code=202, response_model=JobCreated)
+def create_generation(
+    body: JobCreate,
+    response: Response,
+    jobs: Jobs,
+    settings: SettingsDep,
+    app: CeleryDep,
+    idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
+) -> JobCreated:
+    """Record the job as ``queued`` and send its chain; the reply does not wait for any work."""
+    if body.prompt is not None and len(body.prompt) > settings.max_prompt_chars:
+        raise ApiError(422, "prompt_too_long", f"prompt is longer than {settings.max_prompt_chars} characters")
+    providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
+    request_hash = _request_hash(body)
+    owner = _owner()
+    if idempotency_key:
+        existing = jobs.find_by_idempotency_key(owner, idempotency_key)
+        if existing is not None:
+            return _replay(jobs, existing["job_id"], request_hash, settings, response)
+    job = new_job_record(
+        body.kind, body.model_dump(mode="json", exclude_none=True), providers,
+        owner=owner, idempotency_key=idempotency_key, request_hash=request_hash,
+    )
+    job["celery_task_ids"] = chains.task_ids(body.kind, job["job_id"])
+    try:
+        jobs.create(job)
+    except DuplicateJob as duplicate:
+        return _replay(jobs, duplicate.job_id, request_hash, settings, response)
+    try:
+        chains.enqueue(app, job)
+    except Exception as exc:
+        log.exception("could not enqueue job %s", job["job_id"])
+        fail_job(job["job_id"], exc, stage="queued")
+        raise ApiError(503, "broker_unavailable", "the job queue is unavailable; the job was not started") from None
+    response.headers["Location"] = f"/v1/generations/{job['job_id']}"
+    return _created(job, settings)
+
+
+@router.get("", response_model=JobPage)
+def list_generations(
+    jobs: Jobs,
+    settings: SettingsDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    kind: str | None = None,
+    status: Status | None = None,
+) -> JobPage:
+    limit = min(limit, settings.max_page_size)
+    status_filter = status.value if status else None
+    items = jobs.list(owner=_owner(), kind=kind, status=status_filter, limit=limit + 1, offset=offset)
+    more = len(items) > limit
+    return JobPage(
+        items=[_public(job) for job in items[:limit]], limit=limit, offset=offset,
+        next_offset=offset + limit if more else None,
+    )
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+def get_generation(job_id: str, jobs: Jobs) -> JobPublic:
+    return _public(_load(jobs, job_id))
+
+
+@router.get("/{job_id}/status", response_model=JobStatus)
+def get_status(job_id: str, jobs: Jobs) -> JobStatus:
+    return JobStatus.model_validate(_load(jobs, job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobStatus)
+def cancel_generation(job_id: str, jobs: Jobs) -> JobStatus:
+    """Cancel a queued or running job; its remaining stages see the status and do not run."""
+    _load(jobs, job_id)
+    if not jobs.transition(job_id, Status.CANCELED, message="canceled by the client"):
+        job = jobs.get(job_id)
+        if job["status"] in TERMINAL:
+            raise ApiError(409, "job_finished", f"job is already {job['status']}")
+    return JobStatus.model_validate(jobs.get(job_id))
+
+
+@router.get("/{job_id}/presigned", response_model=PresignedUrls)
+def presigned_urls(job_id: str, jobs: Jobs, objects: Objects, settings: SettingsDep) -> PresignedUrls:
+    job = _load(jobs, job_id)
+    ttl = settings.signed_url_ttl_s
+    signed = {name: {**info, "url": objects.signed_url(info["key"], ttl)} for name, info in job["artifacts"].items()}
+    return PresignedUrls(job_id=job_id, expires_in=ttl, expires_at=int(time.time()) + ttl, artifacts=signed)
+
+
+def _download(job: dict[str, Any], artifact: str, objects: ObjectStore) -> StreamingResponse:
+    info = job["artifacts"].get(artifact)
+    if info is None:
+        names = ", ".join(sorted(job["artifacts"])) or "none yet"
+        raise ApiError(404, "artifact_not_found", f"job has no artifact {artifact!r} (artifacts: {names})")
+    filename = PurePosixPath(artifact).name
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Length": str(info["bytes"]),
+        "ETag": f'"{info["sha256"]}"',
+    }
+    return StreamingResponse(objects.iter_chunks(info["key"]), media_type=info["content_type"], headers=headers)
+
+
+@router.get("/{job_id}/download", response_class=StreamingResponse)
+def download_main(job_id: str, jobs: Jobs, objects: Objects) -> StreamingResponse:
+    """The job's main artifact (``scene.glb`` for an environment)."""
+    job = _load(jobs, job_id)
+    return _download(job, MAIN_ARTIFACT.get(job["kind"], "manifest.json"), objects)
+
+
+@router.get("/{job_id}/download/{artifact:path}", response_class=StreamingResponse)
+def download_artifact(job_id: str, artifact: str, jobs: Jobs, objects: Objects) -> StreamingResponse:
+    return _download(_load(jobs, job_id), artifact, objects)

@@ -1,0 +1,102 @@
+"""The one settings object. Every module reads configuration through ``get_settings()``.
+
+Values come from the environment and a ``.env`` file (python-dotenv, through pydantic-settings).
+Nothing here connects to anything: backends are opened lazily by the code that needs them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "state" / "mmf"
+
+
+class Settings(BaseSettings):
+    """Service configuration; see ``.env.example`` for one line on each setting."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    environment: Literal["development", "production"] = "development"
+    data_dir: Path = Field(default_factory=_default_data_dir)
+
+    redis_url: str = "redis://127.0.0.1:6390/0"
+    job_store_url: str = Field("", validation_alias=AliasChoices("JOB_STORE_URL", "MONGO_URI"))
+    mongo_database: str = "mmf"
+    object_store_url: str = Field("", validation_alias=AliasChoices("OBJECT_STORE_URL", "S3_BUCKET"))
+    s3_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    public_base_url: str = ""
+    cors_allow_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
+    signing_secret: str = DEV_SIGNING_SECRET
+    signed_url_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600)
+
+    task_soft_time_limit_s: int = Field(600, ge=1)
+    task_time_limit_s: int = Field(660, ge=1)
+    redis_visibility_timeout_s: int = Field(3600, ge=1)
+    result_expires_s: int = Field(86400, ge=1)
+    worker_torch_threads: int = Field(1, ge=1)
+
+    max_prompt_chars: int = Field(600, ge=1)
+    max_page_size: int = Field(100, ge=1)
+    default_plan_provider: str = "stub"
+    default_env_provider: str = "stub"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, values: dict) -> dict:
+        origins = values.get("cors_allow_origins")
+        if isinstance(origins, str):
+            values["cors_allow_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+        return values
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand_home(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("s3_endpoint_url", mode="after")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _check_consistency(self) -> Settings:
+        if self.task_soft_time_limit_s >= self.task_time_limit_s:
+            raise ValueError("TASK_SOFT_TIME_LIMIT_S must be below TASK_TIME_LIMIT_S")
+        # A late-acked message is redelivered once the visibility timeout passes: a limit longer
+        # than it would run the same long task twice.
+        if self.redis_visibility_timeout_s <= self.task_time_limit_s:
+            raise ValueError("REDIS_VISIBILITY_TIMEOUT_S must exceed TASK_TIME_LIMIT_S")
+        if self.environment == "production" and self.signing_secret == DEV_SIGNING_SECRET:
+            raise ValueError("SIGNING_SECRET must be set to a real secret in production")
+        return self
+
+    @property
+    def resolved_job_store_url(self) -> str:
+        return self.job_store_url or f"sqlite:///{self.data_dir / 'jobs.sqlite3'}"
+
+    @property
+    def resolved_object_store_url(self) -> str:
+        return self.object_store_url or str(self.data_dir / "objects")
+
+    @property
+    def resolved_public_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, built on first use (tests call ``get_settings.cache_clear()``)."""
+    return Settings()

@@ -1,0 +1,142 @@
+"""The job-store contract: records keyed by job id whose status only moves forward.
+
+Every status change is one conditional write ("set X where status is one of the allowed
+predecessors"), so concurrent writers in different processes can never move a job backwards or
+overwrite a terminal status; no backend reads, decides in Python, then writes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELED})
+ACTIVE = frozenset({Status.QUEUED, Status.RUNNING})
+
+PREDECESSORS: dict[Status, tuple[Status, ...]] = {
+    Status.QUEUED: (),
+    Status.RUNNING: (Status.QUEUED,),
+    Status.COMPLETED: (Status.RUNNING,),
+    Status.FAILED: (Status.QUEUED, Status.RUNNING),
+    Status.CANCELED: (Status.QUEUED, Status.RUNNING),
+}
+
+JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings")
+
+
+class DuplicateJob(Exception):
+    """A job with the same owner and idempotency key exists; ``job_id`` names it."""
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(job_id)
+        self.job_id = job_id
+
+
+def new_job_id() -> str:
+    """An unguessable id (128 random bits), safe as an object-key segment."""
+    return secrets.token_hex(16)
+
+
+def utcnow() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def new_job_record(
+    kind: str,
+    request: dict[str, Any],
+    providers: dict[str, str],
+    *,
+    owner: str = "",
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+    job_id: str | None = None,
+) -> dict[str, Any]:
+    now = utcnow()
+    return {
+        "job_id": job_id or new_job_id(),
+        "kind": kind,
+        "status": Status.QUEUED.value,
+        "stage": None,
+        "progress": 0,
+        "message": "queued",
+        "error": None,
+        "request": request,
+        "providers": providers,
+        "artifacts": {},
+        "timings": {},
+        "celery_task_ids": [],
+        "owner": owner,
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+        "created_at": now,
+        "updated_at": now,
+        "started_at": None,
+        "completed_at": None,
+    }
+
+
+class JobStore(ABC):
+    """Where the status of record lives (never the Celery result backend)."""
+
+    @abstractmethod
+    def create(self, record: dict[str, Any]) -> None:
+        """Insert a new record; raise ``DuplicateJob`` on a repeated (owner, idempotency key)."""
+
+    @abstractmethod
+    def get(self, job_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def find_by_idempotency_key(self, owner: str, key: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def list(
+        self,
+        *,
+        owner: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[dict[str, Any]]:
+        """Newest first."""
+
+    @abstractmethod
+    def transition(self, job_id: str, to: Status, **fields: Any) -> bool:
+        """Move to ``to`` if the current status allows it, setting ``fields`` too; False if not."""
+
+    @abstractmethod
+    def update_progress(self, job_id: str, *, stage: str, progress: int, message: str) -> bool:
+        """Record progress of a running job; never lowers ``progress``; False if not running."""
+
+    @abstractmethod
+    def add_artifacts(self, job_id: str, artifacts: dict[str, dict[str, Any]]) -> None:
+        """Merge ``name -> object info`` into the job's artifacts."""
+
+    @abstractmethod
+    def add_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise when the store cannot be reached (used by ``/ready``)."""
+
+    @staticmethod
+    def transition_fields(to: Status, fields: dict[str, Any]) -> dict[str, Any]:
+        now = utcnow()
+        values = {**fields, "status": to.value, "updated_at": now}
+        if to is Status.RUNNING:
+            values["started_at"] = now
+        if to in TERMINAL:
+            values["completed_at"] = now
+        return values

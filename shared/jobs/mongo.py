@@ -1,0 +1,102 @@
+"""MongoDB job store (pymongo): the production backend, same contract as SQLite."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from shared.jobs.base import PREDECESSORS, DuplicateJob, JobStore, Status, utcnow
+
+# Artifact names are file names ("scene.glb"), and a dot in a MongoDB update path means nesting.
+_DOT, _DOT_STAND_IN = ".", "\uff0e"
+
+
+def _escape(name: str) -> str:
+    return name.replace(_DOT, _DOT_STAND_IN)
+
+
+def _unescape(name: str) -> str:
+    return name.replace(_DOT_STAND_IN, _DOT)
+
+
+class MongoJobStore(JobStore):
+    """One document per job, ``_id`` = job id; the client is built on first use."""
+
+    def __init__(self, uri: str, database: str, collection: str = "jobs", client: Any = None) -> None:
+        self.uri = uri
+        self.database = database
+        self.collection_name = collection
+        self._client = client
+
+    @cached_property
+    def collection(self):
+        if self._client is None:
+            import pymongo
+
+            self._client = pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=3000, tz_aware=False)
+        collection = self._client[self.database][self.collection_name]
+        collection.create_index([("owner", 1), ("idempotency_key", 1)], unique=True,
+                                partialFilterExpression={"idempotency_key": {"$type": "string"}})
+        collection.create_index([("created_at", -1)])
+        return collection
+
+    @staticmethod
+    def _decode(document: dict[str, Any] | None) -> dict[str, Any] | None:
+        if document is None:
+            return None
+        record = dict(document)
+        record["job_id"] = record.pop("_id")
+        record["artifacts"] = {_unescape(name): info for name, info in (record.get("artifacts") or {}).items()}
+        return record
+
+    def create(self, record: dict[str, Any]) -> None:
+        from pymongo.errors import DuplicateKeyError
+
+        document = {k: v for k, v in record.items() if k != "job_id"}
+        document["_id"] = record["job_id"]
+        try:
+            self.collection.insert_one(document)
+        except DuplicateKeyError:
+            existing = self.find_by_idempotency_key(record.get("owner") or "", record.get("idempotency_key") or "")
+            if existing is None:
+                raise
+            raise DuplicateJob(existing["job_id"]) from None
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self._decode(self.collection.find_one({"_id": job_id}))
+
+    def find_by_idempotency_key(self, owner: str, key: str) -> dict[str, Any] | None:
+        return self._decode(self.collection.find_one({"owner": owner, "idempotency_key": key}))
+
+    def list(self, *, owner=None, kind=None, status=None, limit=20, offset=0) -> list[dict[str, Any]]:
+        query = {k: v for k, v in (("owner", owner), ("kind", kind), ("status", status)) if v is not None}
+        cursor = self.collection.find(query).sort([("created_at", -1), ("_id", -1)]).skip(offset).limit(limit)
+        return [self._decode(doc) for doc in cursor]
+
+    def transition(self, job_id: str, to: Status, **fields: Any) -> bool:
+        allowed = PREDECESSORS[to]
+        if not allowed:
+            return False
+        result = self.collection.update_one(
+            {"_id": job_id, "status": {"$in": [s.value for s in allowed]}},
+            {"$set": self.transition_fields(to, fields)},
+        )
+        return result.modified_count == 1
+
+    def update_progress(self, job_id: str, *, stage: str, progress: int, message: str) -> bool:
+        result = self.collection.update_one(
+            {"_id": job_id, "status": Status.RUNNING.value},
+            {"$set": {"stage": stage, "message": message, "updated_at": utcnow()}, "$max": {"progress": progress}},
+        )
+        return result.matched_count == 1
+
+    def add_artifacts(self, job_id: str, artifacts: dict[str, dict[str, Any]]) -> None:
+        patch = {f"artifacts.{_escape(name)}": info for name, info in artifacts.items()}
+        self.collection.update_one({"_id": job_id}, {"$set": {**patch, "updated_at": utcnow()}})
+
+    def add_timing(self, job_id: str, stage: str, seconds: float) -> None:
+        update = {"$set": {f"timings.{stage}": round(seconds, 4), "updated_at": utcnow()}}
+        self.collection.update_one({"_id": job_id}, update)
+
+    def ping(self) -> None:
+        self.collection.database.client.admin.command("ping")

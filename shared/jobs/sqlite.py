@@ -1,0 +1,141 @@
+"""SQLite job store: the embedded default, safe with the API and several workers writing at once.
+
+WAL lets readers and one writer proceed together; a busy timeout makes concurrent writers queue
+rather than fail. Each thread gets its own connection (FastAPI runs sync routes in a pool).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, Status, utcnow
+
+COLUMNS = (
+    "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
+    "timings", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at", "updated_at",
+    "started_at", "completed_at",
+)
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    {", ".join(f"{c} {'INTEGER' if c == 'progress' else 'TEXT'}" for c in COLUMNS[1:])},
+    seq INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(owner, idempotency_key);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs(owner, created_at DESC);
+"""
+
+
+class SQLiteJobStore(JobStore):
+    def __init__(self, path: Path, busy_timeout_ms: int = 30000) -> None:
+        self.path = Path(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=self.busy_timeout_ms / 1000)
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+            with self._schema_lock:
+                if not self._schema_ready:
+                    conn.executescript(SCHEMA)
+                    self._schema_ready = True
+        return conn
+
+    @staticmethod
+    def _encode(field: str, value: Any) -> Any:
+        return json.dumps(value) if field in JSON_FIELDS else value
+
+    @staticmethod
+    def _decode(row: sqlite3.Row | None) -> dict[str, Any] | None:
+        if row is None:
+            return None
+        record = {c: row[c] for c in COLUMNS}
+        for field in JSON_FIELDS:
+            record[field] = json.loads(record[field]) if record[field] is not None else None
+        return record
+
+    def create(self, record: dict[str, Any]) -> None:
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        values = [self._encode(c, record.get(c)) for c in COLUMNS]
+        try:
+            self._conn.execute(
+                f"INSERT INTO jobs ({', '.join(COLUMNS)}, seq) VALUES ({placeholders}, "
+                "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))",
+                values,
+            )
+        except sqlite3.IntegrityError:
+            existing = self.find_by_idempotency_key(record.get("owner") or "", record.get("idempotency_key") or "")
+            if existing is None:
+                raise
+            raise DuplicateJob(existing["job_id"]) from None
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self._decode(self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone())
+
+    def find_by_idempotency_key(self, owner: str, key: str) -> dict[str, Any] | None:
+        row = self._conn.execute("SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?", (owner, key)).fetchone()
+        return self._decode(row)
+
+    def list(self, *, owner=None, kind=None, status=None, limit=20, offset=0) -> list[dict[str, Any]]:
+        clauses, params = [], []
+        for column, value in (("owner", owner), ("kind", kind), ("status", status)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._conn.execute(
+            f"SELECT * FROM jobs {where} ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?", (*params, limit, offset)
+        ).fetchall()
+        return [self._decode(row) for row in rows]
+
+    def transition(self, job_id: str, to: Status, **fields: Any) -> bool:
+        allowed = PREDECESSORS[to]
+        if not allowed:
+            return False
+        values = self.transition_fields(to, fields)
+        assignments = ", ".join(f"{field} = ?" for field in values)
+        params = [self._encode(f, v) for f, v in values.items()]
+        cursor = self._conn.execute(
+            f"UPDATE jobs SET {assignments} WHERE job_id = ? AND status IN ({', '.join('?' for _ in allowed)})",
+            (*params, job_id, *(s.value for s in allowed)),
+        )
+        return cursor.rowcount == 1
+
+    def update_progress(self, job_id: str, *, stage: str, progress: int, message: str) -> bool:
+        cursor = self._conn.execute(
+            "UPDATE jobs SET stage = ?, progress = MAX(progress, ?), message = ?, updated_at = ? "
+            "WHERE job_id = ? AND status = ?",
+            (stage, progress, message, utcnow(), job_id, Status.RUNNING.value),
+        )
+        return cursor.rowcount == 1
+
+    def _merge_json(self, job_id: str, field: str, patch: dict[str, Any]) -> None:
+        self._conn.execute(
+            f"UPDATE jobs SET {field} = json_patch(COALESCE({field}, '{{}}'), ?), updated_at = ? WHERE job_id = ?",
+            (json.dumps(patch), utcnow(), job_id),
+        )
+
+    def add_artifacts(self, job_id: str, artifacts: dict[str, dict[str, Any]]) -> None:
+        self._merge_json(job_id, "artifacts", artifacts)
+
+    def add_timing(self, job_id: str, stage: str, seconds: float) -> None:
+        self._merge_json(job_id, "timings", {stage: round(seconds, 4)})
+
+    def ping(self) -> None:
+        self._conn.execute("SELECT 1").fetchone()

@@ -1,0 +1,1 @@
+"""Pipelines as plain functions: what each Celery task runs, callable without Celery."""

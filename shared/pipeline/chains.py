@@ -1,0 +1,80 @@
+"""Which tasks make up each job kind, and the Celery chain that runs them.
+
+Signatures are built by task name, so the sender (the API) imports no worker module. Task ids are
+derived from the job id: the job record can list them before anything is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from celery import Celery, chain
+
+from shared import queues
+from shared.config import Settings
+from shared.errors import InvalidRequest
+from shared.providers.registry import provider_class
+
+
+@dataclass(frozen=True)
+class Step:
+    task: str
+    provider_stage: str | None = None
+    """The stage whose provider decides this step's queue; None runs on the task's routed queue."""
+
+
+PIPELINES: dict[str, tuple[Step, ...]] = {
+    "env": (Step("orchestrator.plan"), Step("env_gen.run_env", "env"), Step("orchestrator.finalize")),
+}
+
+PROVIDER_STAGES: dict[str, tuple[str, ...]] = {"env": ("plan", "env")}
+
+ERROR_TASK = "orchestrator.mark_failed"
+
+
+def default_providers(kind: str, settings: Settings) -> dict[str, str]:
+    defaults = {"plan": settings.default_plan_provider, "env": settings.default_env_provider}
+    return {stage: defaults[stage] for stage in PROVIDER_STAGES[kind]}
+
+
+def resolve_providers(
+    kind: str, requested: dict[str, str], options: dict[str, dict[str, Any]], settings: Settings
+) -> dict[str, str]:
+    """The provider of every stage of ``kind``, checked now so a bad choice is a 422, not a failed job."""
+    if kind not in PIPELINES:
+        raise InvalidRequest(f"job kind {kind!r} is not available on this server")
+    stages = PROVIDER_STAGES[kind]
+    for stage in (*requested, *options):
+        if stage not in stages:
+            raise InvalidRequest(f"stage {stage!r} is not part of a {kind!r} job (stages: {', '.join(stages)})")
+    providers = {**default_providers(kind, settings), **requested}
+    for stage, name in providers.items():
+        provider_class(stage, name).Options.model_validate(options.get(stage) or {})
+    return providers
+
+
+def task_id(job_id: str, task: str) -> str:
+    return f"{job_id}:{task}"
+
+
+def task_ids(kind: str, job_id: str) -> list[str]:
+    return [task_id(job_id, step.task) for step in PIPELINES[kind]]
+
+
+def build_chain(app: Celery, job: dict[str, Any]):
+    """The job's chain, each step on its queue, with the failure callback attached to every step."""
+    signatures = []
+    for step in PIPELINES[job["kind"]]:
+        options: dict[str, Any] = {"task_id": task_id(job["job_id"], step.task)}
+        if step.provider_stage:
+            options["queue"] = provider_class(step.provider_stage, job["providers"][step.provider_stage]).queue
+            if options["queue"] not in queues.ALL_QUEUES:
+                raise ValueError(f"provider for {step.provider_stage!r} names unknown queue {options['queue']!r}")
+        signatures.append(app.signature(step.task, args=(job["job_id"],), immutable=True, **options))
+    return chain(*signatures)
+
+
+def enqueue(app: Celery, job: dict[str, Any]) -> None:
+    """Send the job's chain; the error callback marks the job failed with the exception's message."""
+    build_chain(app, job).apply_async(link_error=app.signature(ERROR_TASK, args=(job["job_id"],)))

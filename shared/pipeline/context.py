@@ -1,0 +1,67 @@
+"""What a stage (and the provider it calls) is handed: the job, the stores and a progress hook."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shared.config import Settings
+from shared.errors import JobCanceled
+from shared.jobs.base import JobStore
+from shared.storage.base import ObjectInfo, ObjectStore
+
+
+def job_key(job_id: str, name: str) -> str:
+    """Object key of artifact ``name`` of a job: everything a job writes is under ``jobs/<id>/``."""
+    return f"jobs/{job_id}/{name}"
+
+
+@dataclass
+class StageContext:
+    """One stage of one job. ``report`` is the checkpoint where cancellation is noticed."""
+
+    job: dict[str, Any]
+    stage: str
+    progress_range: tuple[int, int]
+    jobs: JobStore
+    objects: ObjectStore
+    settings: Settings
+    workdir: Path
+    written: dict[str, ObjectInfo] = field(default_factory=dict)
+
+    @property
+    def job_id(self) -> str:
+        return self.job["job_id"]
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return self.job["request"]
+
+    def provider_options(self, stage: str) -> dict[str, Any]:
+        return (self.request.get("options") or {}).get(stage) or {}
+
+    def report(self, fraction: float, message: str) -> None:
+        """Record progress within this stage (0..1) and stop if the job is no longer running."""
+        low, high = self.progress_range
+        progress = int(low + max(0.0, min(1.0, fraction)) * (high - low))
+        if not self.jobs.update_progress(self.job_id, stage=self.stage, progress=progress, message=message):
+            raise JobCanceled(f"job {self.job_id} is no longer running")
+
+    def put_artifact(self, name: str, data: bytes | Path, content_type: str | None = None) -> ObjectInfo:
+        """Store ``jobs/<id>/<name>`` and record it on the job (same key on a re-run: written once)."""
+        key = job_key(self.job_id, name)
+        if isinstance(data, Path):
+            info = self.objects.put_file(key, data, content_type)
+        else:
+            info = self.objects.put_bytes(key, data, content_type)
+        self.jobs.add_artifacts(self.job_id, {name: info.as_dict()})
+        self.written[name] = info
+        return info
+
+    def read_artifact(self, name: str) -> bytes:
+        return self.objects.get_bytes(job_key(self.job_id, name))
+
+    def read_json_artifact(self, name: str) -> Any:
+        return json.loads(self.read_artifact(name))

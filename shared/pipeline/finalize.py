@@ -1,0 +1,52 @@
+"""The last stage of every job kind: write the validated manifest and complete the job."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from shared.jobs import Status
+from shared.jobs.base import utcnow
+from shared.pipeline.context import StageContext, job_key
+from shared.providers.registry import provider_class
+from shared.schemas.manifest import validate_manifest
+from shared.version import CODE_VERSION
+
+FINALIZE_PROGRESS = (90, 100)
+MANIFEST = "manifest.json"
+
+
+def build_manifest(job: dict[str, Any], details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The manifest of a job from its record: artifacts as stored, providers with versions."""
+    providers = {
+        stage: {"name": name, "version": provider_class(stage, name).version}
+        for stage, name in job["providers"].items()
+    }
+    artifacts = {name: info for name, info in job["artifacts"].items() if name != MANIFEST}
+    manifest: dict[str, Any] = {
+        "manifest_version": "0",
+        "job_id": job["job_id"],
+        "kind": job["kind"],
+        "prompt": job["request"].get("prompt") or "",
+        "artifacts": artifacts,
+        "provenance": {
+            "providers": providers,
+            "code_version": CODE_VERSION,
+            "timings": job.get("timings") or {},
+            "created_at": job["created_at"],
+            "finalized_at": utcnow(),
+        },
+    }
+    if details:
+        manifest["details"] = details
+    return manifest
+
+
+def finalize(ctx: StageContext) -> dict[str, Any]:
+    """Validate and write ``manifest.json``, then complete the job (an invalid manifest fails it)."""
+    job = ctx.jobs.get(ctx.job_id)
+    manifest = build_manifest(job)
+    validate_manifest(manifest)
+    ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json")
+    ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed")
+    return {"manifest_key": job_key(ctx.job_id, MANIFEST)}

@@ -1,0 +1,79 @@
+"""Running one stage of a job: claim, progress, a scratch folder, timings, cancellation.
+
+Delivery is at-least-once (late acks), so a stage may run again after a crash: it writes the
+same deterministic keys, and status writes are conditional, so a re-run changes nothing that a
+finished run already settled.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from shared.config import get_settings
+from shared.errors import JobCanceled, MMFError
+from shared.jobs import Status, get_job_store
+from shared.jobs.base import TERMINAL
+from shared.pipeline.context import StageContext
+from shared.storage import get_object_store
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class StageSkipped(Exception):
+    """The job is already terminal (canceled, failed): this stage and the rest must not run."""
+
+
+def run_stage(
+    job_id: str,
+    stage: str,
+    progress_range: tuple[int, int],
+    work: Callable[[StageContext], T],
+    *,
+    first: bool = False,
+) -> T:
+    """Run ``work`` as stage ``stage`` of ``job_id``; the first stage claims the queued job."""
+    jobs = get_job_store()
+    if first:
+        jobs.transition(job_id, Status.RUNNING, stage=stage, message=f"{stage} started")
+    job = jobs.get(job_id)
+    if job is None:
+        raise StageSkipped(f"job {job_id} does not exist")
+    if job["status"] != Status.RUNNING:
+        raise StageSkipped(f"job {job_id} is {job['status']}")
+    jobs.update_progress(job_id, stage=stage, progress=progress_range[0], message=f"{stage} started")
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:
+        ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), Path(scratch))
+        try:
+            result = work(ctx)
+        except JobCanceled as canceled:
+            raise StageSkipped(str(canceled)) from None
+    jobs.add_timing(job_id, stage, time.perf_counter() - started)
+    return result
+
+
+def public_error(exc: BaseException) -> dict[str, Any]:
+    """The error as shown to clients: a type and a message, never a traceback."""
+    code = exc.code if isinstance(exc, MMFError) else "internal_error"
+    message = str(exc) or exc.__class__.__name__
+    return {"type": exc.__class__.__name__, "code": code, "message": message[:2000]}
+
+
+def fail_job(job_id: str, exc: BaseException, stage: str | None = None) -> bool:
+    """Mark the job failed (unless it already ended); True when this call failed it."""
+    jobs = get_job_store()
+    job = jobs.get(job_id)
+    if job is None or job["status"] in TERMINAL:
+        return False
+    error = public_error(exc)
+    where = stage or job.get("stage")
+    if where:
+        error["stage"] = where
+    log.warning("job %s failed in %s: %s", job_id, where, error["message"])
+    return jobs.transition(job_id, Status.FAILED, error=error, message=f"failed: {error['message'][:200]}")

@@ -1,0 +1,1 @@
+"""Pluggable providers, one base class per stage, found through ``registry``."""

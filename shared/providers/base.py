@@ -1,0 +1,54 @@
+"""One base class per pipeline stage: the contract a provider fulfils.
+
+Provider modules import only light things at module level (pydantic, our own code); torch,
+diffusers and the like are imported inside methods, so that the API can read a provider's queue
+and options model without pulling in a GPU stack.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from shared import queues
+
+if TYPE_CHECKING:
+    from shared.pipeline.context import StageContext
+
+
+class NoOptions(BaseModel):
+    """Options model of a provider that takes none; unknown keys are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Provider:
+    """What every provider declares: where it runs and which options it accepts."""
+
+    stage: ClassVar[str]
+    name: ClassVar[str]
+    version: ClassVar[str] = "1"
+    queue: ClassVar[str] = queues.CPU
+    Options: ClassVar[type[BaseModel]] = NoOptions
+
+    def __init__(self, options: dict[str, Any] | None = None) -> None:
+        self.options = self.Options.model_validate(options or {})
+
+
+class Planner(Provider):
+    """Stage ``plan``: turns a prompt into a ScenePlan (as a JSON-able dict)."""
+
+    stage = "plan"
+
+    def plan(self, ctx: StageContext, prompt: str, seed: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class EnvGenerator(Provider):
+    """Stage ``env``: builds ``scene.glb`` (and ``thumbnail.png``) from a plan via ``ctx``."""
+
+    stage = "env"
+
+    def generate(self, ctx: StageContext, plan: dict[str, Any]) -> None:
+        raise NotImplementedError

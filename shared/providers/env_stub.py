@@ -1,0 +1,42 @@
+"""An instant environment: a ground plane and a box, enough to exercise the whole pipeline.
+
+``fail_message`` makes it raise instead, so failure handling can be exercised end to end through
+the real queues (fault injection is part of what a stub is for).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.errors import ProviderError
+from shared.providers.base import EnvGenerator
+
+
+class StubEnvOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fail_message: str | None = Field(None, max_length=500, description="Raise ProviderError with this message.")
+
+
+class StubEnvGenerator(EnvGenerator):
+    name = "stub"
+    Options = StubEnvOptions
+
+    def generate(self, ctx, plan: dict[str, Any]) -> None:
+        if self.options.fail_message:
+            raise ProviderError(self.options.fail_message)
+        import trimesh
+
+        scene = trimesh.Scene()
+        ground = trimesh.creation.box(extents=(20.0, 0.1, 20.0))
+        ground.visual.face_colors = (90, 120, 80, 255)
+        scene.add_geometry(ground, node_name="ground", geom_name="ground",
+                           transform=trimesh.transformations.translation_matrix((0, -0.05, 0)))
+        box = trimesh.creation.box(extents=(1.0, 1.0, 1.0))
+        box.visual.face_colors = (180, 90, 60, 255)
+        scene.add_geometry(box, node_name="box", geom_name="box",
+                           transform=trimesh.transformations.translation_matrix((0, 0.5, 0)))
+        ctx.report(0.5, "scene built")
+        ctx.put_artifact("scene.glb", scene.export(file_type="glb"), "model/gltf-binary")

@@ -1,0 +1,41 @@
+"""The provider registry: ``(stage, name) -> "module:Class"``, imported only on lookup.
+
+Adding a provider is one module plus one line in ``PROVIDERS``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+from shared.errors import UnknownProvider
+from shared.providers.base import Provider
+
+PROVIDERS: dict[tuple[str, str], str] = {
+    ("plan", "stub"): "shared.providers.plan_stub:StubPlanner",
+    ("env", "stub"): "shared.providers.env_stub:StubEnvGenerator",
+}
+
+STAGES_BY_KIND: dict[str, tuple[str, ...]] = {
+    "env": ("plan", "env"),
+}
+
+
+def names(stage: str) -> list[str]:
+    """Provider names registered for a stage, sorted."""
+    return sorted(name for (s, name) in PROVIDERS if s == stage)
+
+
+@cache
+def provider_class(stage: str, name: str) -> type[Provider]:
+    """Import and return the provider class; an unknown pair raises ``UnknownProvider``."""
+    try:
+        target = PROVIDERS[(stage, name)]
+    except KeyError:
+        known = ", ".join(names(stage)) or "none"
+        raise UnknownProvider(f"unknown provider {name!r} for stage {stage!r} (known: {known})") from None
+    module_name, _, class_name = target.partition(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    if cls.stage != stage or cls.name != name:
+        raise TypeError(f"{target} declares ({cls.stage!r}, {cls.name!r}), registered as ({stage!r}, {name!r})")
+    return cls

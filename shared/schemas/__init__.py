@@ -1,0 +1,1 @@
+"""Request/response models, the ScenePlan and the manifest JSON Schema."""

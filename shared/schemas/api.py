@@ -1,0 +1,103 @@
+"""HTTP request and response models (``JobCreate`` in, ``JobPublic`` / ``JobStatus`` out)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+JobKind = Literal["env", "text_to_3d", "image_to_3d", "splat"]
+JobStatusName = Literal["queued", "running", "completed", "failed", "canceled"]
+
+
+class JobCreate(BaseModel):
+    """``POST /v1/generations``; unknown fields are refused so typos are not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: JobKind = "env"
+    prompt: str | None = Field(None, min_length=1, description="Up to MAX_PROMPT_CHARS characters (600).")
+    plan: dict[str, Any] | None = None
+    images: list[str] | None = Field(None, max_length=8)
+    image_urls: list[str] | None = Field(None, max_length=8)
+    video: str | None = None
+    providers: dict[str, str] = Field(default_factory=dict, max_length=16)
+    options: dict[str, dict[str, Any]] = Field(default_factory=dict, max_length=16)
+    output_format: Literal["glb", "obj", "ply", "stl", "fbx"] = "glb"
+    quality_tier: Literal["standard", "high"] = "standard"
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+    webhook_url: str | None = Field(None, max_length=2048)
+
+    @model_validator(mode="after")
+    def _prompt_is_text(self) -> JobCreate:
+        if self.prompt is not None and not self.prompt.strip():
+            raise ValueError("prompt must contain text")
+        if self.kind == "env" and self.prompt is None and self.plan is None:
+            raise ValueError("an env job needs a prompt or a plan")
+        return self
+
+
+class JobCreated(BaseModel):
+    job_id: str
+    status: JobStatusName
+    status_url: str
+
+
+class JobError(BaseModel):
+    type: str
+    code: str
+    message: str
+    stage: str | None = None
+
+
+class JobStatus(BaseModel):
+    job_id: str
+    kind: JobKind
+    status: JobStatusName
+    stage: str | None
+    progress: int
+    message: str | None
+    error: JobError | None
+
+
+class ArtifactPublic(BaseModel):
+    key: str
+    bytes: int
+    sha256: str
+    content_type: str
+
+
+class JobPublic(JobStatus):
+    request: dict[str, Any]
+    providers: dict[str, str]
+    artifacts: dict[str, ArtifactPublic]
+    timings: dict[str, float]
+    celery_task_ids: list[str]
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    completed_at: str | None
+
+
+class JobPage(BaseModel):
+    items: list[JobPublic]
+    limit: int
+    offset: int
+    next_offset: int | None
+
+
+class SignedArtifact(ArtifactPublic):
+    url: str
+
+
+class PresignedUrls(BaseModel):
+    job_id: str
+    expires_in: int
+    expires_at: int
+    artifacts: dict[str, SignedArtifact]
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    detail: Any = None

@@ -1,0 +1,105 @@
+"""The production object store: an S3 bucket (or any S3-protocol server via an endpoint URL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path
+
+from shared.errors import ObjectNotFound
+from shared.storage.base import CHUNK_BYTES, ObjectInfo, ObjectStore, describe_bytes, describe_file, validate_key
+
+
+class S3ObjectStore(ObjectStore):
+    """Keys live under an optional prefix in ``bucket``; boto3 is built on first use."""
+
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str = "us-east-1"):
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.endpoint_url = endpoint_url
+        self.region = region
+
+    @cached_property
+    def client(self):
+        import boto3
+        from botocore.config import Config
+
+        config = Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4")
+        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config)
+
+    def _full(self, key: str) -> str:
+        validate_key(key)
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _not_found(self, error) -> bool:
+        return error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound")
+
+    def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        info = describe_bytes(key, data, content_type)
+        self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data, ContentType=info.content_type)
+        return info
+
+    def put_file(self, key: str, path: Path, content_type: str | None = None) -> ObjectInfo:
+        info = describe_file(key, path, content_type)
+        self.client.upload_file(str(path), self.bucket, self._full(key), ExtraArgs={"ContentType": info.content_type})
+        return info
+
+    def _get(self, key: str):
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._full(key))
+        except ClientError as error:
+            if self._not_found(error):
+                raise ObjectNotFound(key) from None
+            raise
+
+    def get_bytes(self, key: str) -> bytes:
+        return self._get(key)["Body"].read()
+
+    def download(self, key: str, dest: Path) -> None:
+        body = self._get(key)["Body"]
+        with open(dest, "wb") as handle:
+            for chunk in body.iter_chunks(CHUNK_BYTES):
+                handle.write(chunk)
+
+    def iter_chunks(self, key: str) -> Iterator[bytes]:
+        return self._get(key)["Body"].iter_chunks(CHUNK_BYTES)
+
+    def _head(self, key: str) -> dict | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._full(key))
+        except ClientError as error:
+            if self._not_found(error):
+                return None
+            raise
+
+    def exists(self, key: str) -> bool:
+        return self._head(key) is not None
+
+    def size(self, key: str) -> int:
+        head = self._head(key)
+        if head is None:
+            raise ObjectNotFound(key)
+        return int(head["ContentLength"])
+
+    def list(self, prefix: str) -> list[str]:
+        full_prefix = self._full(prefix.rstrip("/")) + ("/" if prefix.endswith("/") else "") if prefix else self.prefix
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys: list[str] = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full_prefix):
+            keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
+        return sorted(keys)
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._full(key))
+
+    def signed_url(self, key: str, expires_s: int) -> str:
+        return self.client.generate_presigned_url(
+            "get_object", Params={"Bucket": self.bucket, "Key": self._full(key)}, ExpiresIn=expires_s
+        )
+
+    def ping(self) -> None:
+        self.client.head_bucket(Bucket=self.bucket)

@@ -1,0 +1,80 @@
+"""Fixtures with real servers: a redis-server, Celery workers on the real queues, moto_server.
+
+The process environment is set here, before any settings are built, so every cached client in
+this process and every worker subprocess agree on one Redis and one data folder.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from infra.local import stack
+
+_DATA_DIR = Path(tempfile.mkdtemp(prefix="mmf-tests-"))
+_REDIS_PORT = stack.free_port()
+os.environ.update({
+    "DATA_DIR": str(_DATA_DIR),
+    "REDIS_URL": f"redis://127.0.0.1:{_REDIS_PORT}/0",
+    "JOB_STORE_URL": f"sqlite:///{_DATA_DIR / 'jobs.sqlite3'}",
+    "OBJECT_STORE_URL": str(_DATA_DIR / "objects"),
+    "PUBLIC_BASE_URL": "http://testserver",
+    "OMP_NUM_THREADS": "1",
+    "ENVIRONMENT": "development",
+})
+for _name in ("MONGO_URI", "S3_BUCKET", "S3_ENDPOINT_URL"):
+    os.environ.pop(_name, None)
+
+TERMINAL = {"completed", "failed", "canceled"}
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return _DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def redis_server():
+    service = stack.start_redis(_REDIS_PORT, _DATA_DIR / "redis", dict(os.environ))
+    yield os.environ["REDIS_URL"]
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def worker(redis_server):
+    """One real Celery worker (prefork, 2 processes) consuming all three queues."""
+    from shared import queues
+
+    service = stack.start_worker(list(queues.ALL_QUEUES), dict(os.environ), _DATA_DIR / "logs", "test", 2)
+    try:
+        stack.wait_for_workers(["test"])
+    except TimeoutError:
+        service.stop()
+        raise AssertionError(f"worker did not start:\n{service.log_path.read_text()[-4000:]}") from None
+    yield service
+    service.stop()
+
+
+@pytest.fixture(scope="session")
+def client(redis_server):
+    from fastapi.testclient import TestClient
+
+    from apps.api.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def wait_for_status(client, job_id: str, statuses: set[str] = TERMINAL, timeout_s: float = 60) -> dict:
+    """Poll the status route until the job reaches one of ``statuses``; return the job."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/generations/{job_id}").json()
+        if body["status"] in statuses:
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} still {body['status']} after {timeout_s}s: {body}")

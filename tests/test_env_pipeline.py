@@ -1,0 +1,99 @@
+"""The env job end to end: API -> real Redis -> real Celery worker -> stores -> manifest."""
+
+from __future__ import annotations
+
+import io
+import json
+import socket
+
+import httpx
+import pytest
+import trimesh
+
+from infra.local.stack import wait_until
+from shared.schemas.manifest import validate_manifest
+from tests.conftest import wait_for_status
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def submit(client, **body) -> str:
+    response = client.post("/v1/generations", json={"kind": "env", **body})
+    assert response.status_code == 202, response.text
+    created = response.json()
+    assert created["status"] == "queued"
+    assert created["status_url"].endswith(f"/v1/generations/{created['job_id']}/status")
+    return created["job_id"]
+
+
+def test_env_job_completes_with_valid_artifacts(client, data_dir):
+    job_id = submit(client, prompt="misty cyberpunk alley with neon", providers={"plan": "stub", "env": "stub"})
+    job = wait_for_status(client, job_id)
+    assert job["status"] == "completed", job
+    assert job["progress"] == 100 and job["stage"] == "finalizing"
+    assert {"plan.json", "scene.glb", "manifest.json"} <= set(job["artifacts"])
+    assert set(job["timings"]) == {"planning", "generating_scene", "finalizing"}
+
+    glb = client.get(f"/v1/generations/{job_id}/download/scene.glb")
+    assert glb.status_code == 200
+    assert glb.headers["content-type"] == "model/gltf-binary"
+    scene = trimesh.load(io.BytesIO(glb.content), file_type="glb")
+    assert len(scene.geometry) >= 2
+
+    manifest = json.loads(client.get(f"/v1/generations/{job_id}/download/manifest.json").content)
+    validate_manifest(manifest)
+    assert manifest["job_id"] == job_id
+    assert manifest["artifacts"]["scene.glb"]["bytes"] == len(glb.content)
+    assert manifest["provenance"]["providers"]["env"]["name"] == "stub"
+
+    stored = (data_dir / "objects" / "jobs" / job_id / "scene.glb").read_bytes()
+    signed = client.get(f"/v1/generations/{job_id}/presigned").json()
+    url = httpx.URL(signed["artifacts"]["scene.glb"]["url"])
+    fetched = client.get(url.raw_path.decode())
+    assert fetched.status_code == 200
+    assert fetched.content == stored == glb.content
+
+
+def test_status_route_reports_progress_fields(client):
+    job_id = submit(client, prompt="a quiet forest at dawn")
+    wait_for_status(client, job_id)
+    status = client.get(f"/v1/generations/{job_id}/status").json()
+    assert set(status) == {"job_id", "kind", "status", "stage", "progress", "message", "error"}
+    assert status["status"] == "completed" and status["error"] is None
+
+
+def test_failing_provider_fails_job_and_stops_chain(client):
+    job_id = submit(client, prompt="a desert", options={"env": {"fail_message": "out of sand"}})
+    job = wait_for_status(client, job_id)
+    assert job["status"] == "failed"
+    assert job["error"]["type"] == "ProviderError"
+    assert job["error"]["message"] == "out of sand"
+    assert job["error"]["stage"] == "generating_scene"
+    assert "Traceback" not in json.dumps(job)
+    assert "scene.glb" not in job["artifacts"] and "manifest.json" not in job["artifacts"]
+    assert "finalizing" not in job["timings"]
+
+
+def test_cancel_before_pickup_never_runs_stages(client):
+    from celery.result import AsyncResult
+
+    from shared.celery_app import app
+
+    test_worker = [f"test@{socket.gethostname()}"]
+    app.control.cancel_consumer("cpu_tasks", destination=test_worker, reply=True)
+    try:
+        job_id = submit(client, prompt="a snowy farm")
+        canceled = client.post(f"/v1/generations/{job_id}/cancel")
+        assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
+    finally:
+        app.control.add_consumer("cpu_tasks", destination=test_worker, reply=True)
+    job = client.get(f"/v1/generations/{job_id}").json()
+    plan_task = AsyncResult(job["celery_task_ids"][0], app=app)
+    wait_until(lambda: plan_task.state == "IGNORED", 30, "the worker to skip the canceled job's first stage")
+    assert "canceled" in plan_task.result["skipped"]
+    job = client.get(f"/v1/generations/{job_id}").json()
+    assert job["status"] == "canceled"
+    assert job["started_at"] is None and job["artifacts"] == {} and job["timings"] == {}
+    for later in job["celery_task_ids"][1:]:
+        assert AsyncResult(later, app=app).state == "PENDING"
+    assert client.post(f"/v1/generations/{job_id}/cancel").status_code == 409

@@ -1,0 +1,1 @@
+"""Celery task modules, one package per worker group; tasks only adapt ``shared`` functions."""

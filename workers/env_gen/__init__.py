@@ -1,0 +1,1 @@
+"""Environment-generation worker group: runs the env provider on its queue."""

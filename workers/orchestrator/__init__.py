@@ -1,0 +1,1 @@
+"""Orchestrator worker group: planning, finalizing and failure bookkeeping (``cpu_tasks``)."""

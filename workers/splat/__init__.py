@@ -1,0 +1,1 @@
+"""Gaussian-splat worker group (``splat``): its tasks arrive with issue 5."""

@@ -1,0 +1,33 @@
+"""The adapter every stage task uses: run a ``shared.pipeline`` function as one Celery task."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from celery import Task, states
+from celery.exceptions import Ignore
+
+from shared.pipeline.context import StageContext
+from shared.pipeline.runner import StageSkipped, run_stage
+
+
+def run_stage_task(
+    task: Task,
+    job_id: str,
+    stage: str,
+    progress_range: tuple[int, int],
+    work: Callable[[StageContext], Any],
+    *,
+    first: bool = False,
+) -> Any:
+    """Run the stage; a job that already ended makes the task (and so the chain) stop quietly.
+
+    A skipped stage leaves an ``IGNORED`` result with the reason, so "it never ran" can be told
+    apart from "it has not run yet".
+    """
+    try:
+        return run_stage(job_id, stage, progress_range, work, first=first)
+    except StageSkipped as skipped:
+        task.backend.store_result(task.request.id, {"skipped": str(skipped)}, states.IGNORED, request=task.request)
+        raise Ignore() from None
