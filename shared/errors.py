@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class MMFError(Exception):
     """Base of our own errors; ``code`` is stable and safe to show a client."""
 
     code = "internal_error"
+
+    def __init__(self, message: str = "", detail: Any = None) -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 class InvalidRequest(MMFError):
@@ -15,6 +21,15 @@ class InvalidRequest(MMFError):
 
 class UnknownProvider(InvalidRequest):
     code = "unknown_provider"
+
+
+class InvalidOptions(InvalidRequest):
+    code = "invalid_options"
+
+
+def validation_detail(error: Any) -> list[dict[str, Any]]:
+    """A pydantic ``ValidationError`` as a list of ``{loc, msg, type}``: field paths a client can act on."""
+    return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
 
 
 class InvalidKey(InvalidRequest):

@@ -15,6 +15,7 @@ import pytest
 
 from infra.local import stack
 
+REAL_MONGO_URI = os.environ.pop("MONGO_URI", None)
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="mmf-tests-"))
 _REDIS_PORT = stack.free_port()
 os.environ.update({
@@ -26,7 +27,7 @@ os.environ.update({
     "OMP_NUM_THREADS": "1",
     "ENVIRONMENT": "development",
 })
-for _name in ("MONGO_URI", "S3_BUCKET", "S3_ENDPOINT_URL"):
+for _name in ("S3_BUCKET", "S3_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
 TERMINAL = {"completed", "failed", "canceled"}
@@ -42,6 +43,38 @@ def redis_server():
     service = stack.start_redis(_REDIS_PORT, _DATA_DIR / "redis", dict(os.environ))
     yield os.environ["REDIS_URL"]
     service.stop()
+
+
+@pytest.fixture(scope="session")
+def moto_server():
+    """A real S3-protocol (and SageMaker API) server on loopback; yields its endpoint URL."""
+    import shutil
+    import sys
+
+    import httpx
+
+    port = stack.free_port()
+    binary = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+    service = stack.spawn("moto", [binary, "-H", "127.0.0.1", "-p", str(port)], env, _DATA_DIR / "logs")
+    endpoint = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(f"{endpoint}/moto-api/", timeout=0.5).status_code < 500
+        except httpx.HTTPError:
+            return False
+
+    stack.wait_until(answers, 30, "moto_server")
+    yield endpoint
+    service.stop()
+
+
+@pytest.fixture
+def aws_credentials(monkeypatch):
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_DEFAULT_REGION", "us-east-1")):
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(scope="session")

@@ -41,7 +41,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(InvalidRequest)
     async def _invalid(_: Request, exc: InvalidRequest):
-        return error_response(422, exc.code, str(exc))
+        return error_response(422, exc.code, str(exc), exc.detail)
 
     @app.exception_handler(ObjectNotFound)
     async def _missing_object(_: Request, exc: ObjectNotFound):

@@ -33,7 +33,7 @@ PREDECESSORS: dict[Status, tuple[Status, ...]] = {
     Status.CANCELED: (Status.QUEUED, Status.RUNNING),
 }
 
-JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings")
+JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes")
 
 
 class DuplicateJob(Exception):
@@ -50,7 +50,7 @@ def new_job_id() -> str:
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def new_job_record(
@@ -76,6 +76,7 @@ def new_job_record(
         "providers": providers,
         "artifacts": {},
         "timings": {},
+        "notes": [],
         "celery_task_ids": [],
         "owner": owner,
         "idempotency_key": idempotency_key,
@@ -126,6 +127,10 @@ class JobStore(ABC):
 
     @abstractmethod
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
+
+    @abstractmethod
+    def add_note(self, job_id: str, note: str) -> None:
+        """Append a provenance note (a fallback taken, a limit applied) that the manifest carries."""
 
     @abstractmethod
     def ping(self) -> None:

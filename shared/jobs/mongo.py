@@ -98,5 +98,8 @@ class MongoJobStore(JobStore):
         update = {"$set": {f"timings.{stage}": round(seconds, 4), "updated_at": utcnow()}}
         self.collection.update_one({"_id": job_id}, update)
 
+    def add_note(self, job_id: str, note: str) -> None:
+        self.collection.update_one({"_id": job_id}, {"$push": {"notes": note}, "$set": {"updated_at": utcnow()}})
+
     def ping(self) -> None:
         self.collection.database.client.admin.command("ping")

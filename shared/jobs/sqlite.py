@@ -16,7 +16,7 @@ from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, 
 
 COLUMNS = (
     "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
-    "timings", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at", "updated_at",
+    "timings", "notes", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at", "updated_at",
     "started_at", "completed_at",
 )
 
@@ -136,6 +136,12 @@ class SQLiteJobStore(JobStore):
 
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None:
         self._merge_json(job_id, "timings", {stage: round(seconds, 4)})
+
+    def add_note(self, job_id: str, note: str) -> None:
+        self._conn.execute(
+            "UPDATE jobs SET notes = json_insert(COALESCE(notes, '[]'), '$[#]', ?), updated_at = ? WHERE job_id = ?",
+            (note, utcnow(), job_id),
+        )
 
     def ping(self) -> None:
         self._conn.execute("SELECT 1").fetchone()

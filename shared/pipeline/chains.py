@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery, chain
+from pydantic import ValidationError
 
 from shared import queues
 from shared.config import Settings
-from shared.errors import InvalidRequest
+from shared.errors import InvalidOptions, InvalidRequest, validation_detail
 from shared.providers.registry import provider_class
 
 
@@ -50,7 +51,10 @@ def resolve_providers(
             raise InvalidRequest(f"stage {stage!r} is not part of a {kind!r} job (stages: {', '.join(stages)})")
     providers = {**default_providers(kind, settings), **requested}
     for stage, name in providers.items():
-        provider_class(stage, name).Options.model_validate(options.get(stage) or {})
+        try:
+            provider_class(stage, name).Options.model_validate(options.get(stage) or {})
+        except ValidationError as error:
+            raise InvalidOptions(f"invalid options for {stage} provider {name!r}", validation_detail(error)) from None
     return providers
 
 

@@ -49,6 +49,10 @@ class StageContext:
         if not self.jobs.update_progress(self.job_id, stage=self.stage, progress=progress, message=message):
             raise JobCanceled(f"job {self.job_id} is no longer running")
 
+    def note(self, message: str) -> None:
+        """Record a provenance note on the job (e.g. "llm planner failed; used rules")."""
+        self.jobs.add_note(self.job_id, message)
+
     def put_artifact(self, name: str, data: bytes | Path, content_type: str | None = None) -> ObjectInfo:
         """Store ``jobs/<id>/<name>`` and record it on the job (same key on a re-run: written once)."""
         key = job_key(self.job_id, name)

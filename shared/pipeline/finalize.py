@@ -35,6 +35,7 @@ def build_manifest(job: dict[str, Any], details: dict[str, Any] | None = None) -
             "timings": job.get("timings") or {},
             "created_at": job["created_at"],
             "finalized_at": utcnow(),
+            "notes": job.get("notes") or [],
         },
     }
     if details:

@@ -72,6 +72,7 @@ class JobPublic(JobStatus):
     providers: dict[str, str]
     artifacts: dict[str, ArtifactPublic]
     timings: dict[str, float]
+    notes: list[str]
     celery_task_ids: list[str]
     created_at: str
     updated_at: str

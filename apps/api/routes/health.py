@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
@@ -23,9 +23,10 @@ def health() -> dict[str, str]:
 def ready(
     jobs: Annotated[JobStore, Depends(deps.jobs)],
     objects: Annotated[ObjectStore, Depends(deps.objects)],
+    broker: Annotated[Any, Depends(deps.redis_client)],
 ) -> JSONResponse:
     """200 when every part answers; 503 naming the parts that do not."""
-    checks = {"broker": lambda: deps.redis_client().ping(), "job_store": jobs.ping, "object_store": objects.ping}
+    checks = {"broker": broker.ping, "job_store": jobs.ping, "object_store": objects.ping}
     results: dict[str, str] = {}
     for name, check in checks.items():
         try:

@@ -1,0 +1,90 @@
+"""Settings rules, the provider registry, the queue layout and what importing costs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from shared import queues
+from shared.config import Settings
+from shared.errors import UnknownProvider
+from shared.providers import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_env_example_lists_every_setting():
+    listed = set(re.findall(r"^([A-Z][A-Z0-9_]*)=", (ROOT / ".env.example").read_text(), re.M))
+    assert listed == {name.upper() for name in Settings.model_fields}
+
+
+def test_visibility_timeout_must_exceed_hard_limit():
+    with pytest.raises(ValidationError, match="REDIS_VISIBILITY_TIMEOUT_S"):
+        Settings(task_soft_time_limit_s=10, task_time_limit_s=100, redis_visibility_timeout_s=100)
+    with pytest.raises(ValidationError, match="TASK_SOFT_TIME_LIMIT_S"):
+        Settings(task_soft_time_limit_s=100, task_time_limit_s=100)
+
+
+def test_production_refuses_placeholder_secret():
+    with pytest.raises(ValidationError, match="SIGNING_SECRET"):
+        Settings(environment="production")
+    assert Settings(environment="production", signing_secret="a-real-secret").environment == "production"
+
+
+def test_every_registered_provider_imports_and_matches_its_key():
+    for stage, name in registry.PROVIDERS:
+        cls = registry.provider_class(stage, name)
+        assert (cls.stage, cls.name) == (stage, name)
+        assert cls.queue in queues.ALL_QUEUES
+        cls.Options.model_validate({})
+
+
+def test_unknown_provider_names_the_known_ones():
+    with pytest.raises(UnknownProvider, match="known: .*stub"):
+        registry.provider_class("env", "nope")
+
+
+def test_undeclared_queue_fails_loudly(redis_server):
+    from celery.exceptions import QueueNotFound
+
+    from shared.celery_app import app
+
+    with pytest.raises(QueueNotFound):
+        app.signature("orchestrator.plan", args=("x",), queue="no_such_queue").apply_async()
+
+
+def test_celery_config_is_at_least_once_and_bounded():
+    from shared.celery_app import app
+
+    conf = app.conf
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost and conf.worker_prefetch_multiplier == 1
+    assert conf.accept_content == ["json"] and conf.task_serializer == "json"
+    assert conf.task_soft_time_limit < conf.task_time_limit < conf.broker_transport_options["visibility_timeout"]
+    assert {q.name for q in conf.task_queues} == set(queues.ALL_QUEUES)
+    assert conf.task_create_missing_queues is False
+
+
+def test_queue_names_print_for_the_makefile():
+    out = subprocess.run([sys.executable, "-m", "shared.queues", "--csv"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ",".join(queues.ALL_QUEUES)
+
+
+def test_api_and_workers_import_light_and_connect_to_nothing():
+    """Importing the API and the task modules pulls in no GPU stack, no mesh library, opens no socket."""
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k): raise AssertionError('connected at import time')\n"
+        "socket.socket.connect = refuse\n"
+        "import apps.api.main, workers.orchestrator.tasks, workers.env_gen.tasks\n"
+        "from shared.providers import registry\n"
+        "[registry.provider_class(*key) for key in registry.PROVIDERS]\n"
+        "heavy = [m for m in ('torch', 'diffusers', 'trimesh', 'pymongo', 'boto3') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr

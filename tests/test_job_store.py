@@ -1,0 +1,163 @@
+"""One contract for every job store: SQLite for real, pymongo through mongomock (and a real
+MongoDB when ``MONGO_URI`` is set), plus concurrent writers from several processes on SQLite."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from shared.jobs import DuplicateJob, Status
+from shared.jobs.base import new_job_record
+from shared.jobs.mongo import MongoJobStore
+from shared.jobs.sqlite import SQLiteJobStore
+from tests.conftest import REAL_MONGO_URI
+
+# A real MongoDB joins the contract when MONGO_URI is set (no mongod can be installed here).
+BACKENDS = ["sqlite", "mongomock"] + (["mongodb"] if REAL_MONGO_URI else [])
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        yield SQLiteJobStore(tmp_path / "jobs.sqlite3")
+    elif request.param == "mongomock":
+        import mongomock
+
+        yield MongoJobStore("mongodb://unused", "mmf_test", client=mongomock.MongoClient())
+    else:
+        store = MongoJobStore(REAL_MONGO_URI, f"mmf_test_{os.getpid()}")
+        yield store
+        store.collection.database.client.drop_database(store.database)
+
+
+def make_job(store, **kwargs):
+    record = new_job_record("env", {"prompt": "p"}, {"plan": "stub", "env": "stub"}, **kwargs)
+    store.create(record)
+    return record["job_id"]
+
+
+def test_create_get_roundtrip(store):
+    job_id = make_job(store, owner="alice")
+    job = store.get(job_id)
+    assert job["job_id"] == job_id and job["status"] == "queued" and job["owner"] == "alice"
+    assert job["request"] == {"prompt": "p"} and job["artifacts"] == {} and job["notes"] == []
+    assert store.get("missing") is None
+
+
+def test_status_only_moves_forward(store):
+    job_id = make_job(store)
+    assert not store.transition(job_id, Status.COMPLETED)  # not running yet
+    assert store.transition(job_id, Status.RUNNING, stage="planning")
+    assert not store.transition(job_id, Status.RUNNING)  # already claimed
+    assert not store.transition(job_id, Status.QUEUED)
+    assert store.transition(job_id, Status.COMPLETED, progress=100)
+    for later in (Status.FAILED, Status.CANCELED, Status.RUNNING, Status.COMPLETED):
+        assert not store.transition(job_id, later)
+    job = store.get(job_id)
+    assert job["status"] == "completed" and job["completed_at"] and job["started_at"]
+
+
+def test_terminal_status_is_never_overwritten(store):
+    job_id = make_job(store)
+    assert store.transition(job_id, Status.CANCELED)
+    assert not store.transition(job_id, Status.FAILED, error={"type": "X", "code": "x", "message": "m"})
+    assert not store.update_progress(job_id, stage="planning", progress=50, message="late")
+    job = store.get(job_id)
+    assert job["status"] == "canceled" and job["error"] is None and job["progress"] == 0
+
+
+def test_progress_never_decreases_and_needs_running(store):
+    job_id = make_job(store)
+    assert not store.update_progress(job_id, stage="planning", progress=5, message="early")
+    store.transition(job_id, Status.RUNNING)
+    assert store.update_progress(job_id, stage="generating_scene", progress=40, message="a")
+    assert store.update_progress(job_id, stage="generating_scene", progress=20, message="b")
+    job = store.get(job_id)
+    assert job["progress"] == 40 and job["message"] == "b"
+
+
+def test_artifacts_timings_notes_merge(store):
+    job_id = make_job(store)
+    info = {"key": f"jobs/{job_id}/scene.glb", "bytes": 3, "sha256": "0" * 64, "content_type": "model/gltf-binary"}
+    store.add_artifacts(job_id, {"scene.glb": info})
+    store.add_artifacts(job_id, {"views/view_0.png": {**info, "key": "k2"}})
+    store.add_timing(job_id, "planning", 0.5)
+    store.add_timing(job_id, "finalizing", 0.25)
+    store.add_note(job_id, "first")
+    store.add_note(job_id, "second")
+    job = store.get(job_id)
+    assert job["artifacts"]["scene.glb"] == info
+    assert job["artifacts"]["views/view_0.png"]["key"] == "k2"
+    assert job["timings"] == {"planning": 0.5, "finalizing": 0.25}
+    assert job["notes"] == ["first", "second"]
+
+
+def test_idempotency_key_is_unique_per_owner(store):
+    job_id = make_job(store, owner="a", idempotency_key="k")
+    with pytest.raises(DuplicateJob) as duplicate:
+        make_job(store, owner="a", idempotency_key="k")
+    assert duplicate.value.job_id == job_id
+    assert make_job(store, owner="b", idempotency_key="k") != job_id
+    make_job(store, owner="a")
+    make_job(store, owner="a")  # no key: never a duplicate
+    assert store.find_by_idempotency_key("a", "k")["job_id"] == job_id
+
+
+def test_list_filters_and_pages_newest_first(store):
+    ids = [make_job(store, owner="o") for _ in range(5)]
+    make_job(store, owner="someone-else")
+    store.transition(ids[0], Status.CANCELED)
+    listed = [job["job_id"] for job in store.list(owner="o", limit=3)]
+    assert listed == ids[::-1][:3]
+    assert [job["job_id"] for job in store.list(owner="o", limit=3, offset=3)] == ids[::-1][3:]
+    assert [job["job_id"] for job in store.list(owner="o", status="canceled")] == [ids[0]]
+
+
+def _hammer(path: str, job_ids: list[str], seed: int, results) -> None:
+    """One writer process: claim, progress and finish jobs in random order, logging successes."""
+    store = SQLiteJobStore(Path(path))
+    rng = random.Random(seed)
+    won = []
+    for _ in range(3):
+        for job_id in rng.sample(job_ids, len(job_ids)):
+            if store.transition(job_id, Status.RUNNING):
+                won.append((job_id, "running"))
+            store.update_progress(job_id, stage="s", progress=rng.randint(0, 100), message=str(seed))
+            terminal = rng.choice([Status.COMPLETED, Status.FAILED, Status.CANCELED])
+            if store.transition(job_id, terminal):
+                won.append((job_id, terminal.value))
+            seen = store.get(job_id)["status"]
+            won.append((job_id, f"seen:{seen}"))
+    results.put(won)
+
+
+def test_concurrent_writers_never_move_a_job_backwards(tmp_path):
+    path = tmp_path / "jobs.sqlite3"
+    store = SQLiteJobStore(path)
+    job_ids = [make_job(store) for _ in range(40)]
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    writers = [context.Process(target=_hammer, args=(str(path), job_ids, seed, results)) for seed in range(4)]
+    for writer in writers:
+        writer.start()
+    outcomes = [results.get(timeout=120) for _ in writers]
+    for writer in writers:
+        writer.join(timeout=30)
+        assert writer.exitcode == 0
+
+    rank = {"queued": 0, "running": 1, "completed": 2, "failed": 2, "canceled": 2}
+    for job_id in job_ids:
+        final = store.get(job_id)["status"]
+        terminal_wins = [s for outcome in outcomes for j, s in outcome if j == job_id and not s.startswith("seen")
+                         and s != "running"]
+        claims = [s for outcome in outcomes for j, s in outcome if j == job_id and s == "running"]
+        assert len(terminal_wins) == 1, (job_id, terminal_wins)
+        assert final == terminal_wins[0]
+        assert len(claims) <= 1
+        for outcome in outcomes:  # what each process saw of this job only ever moved forward
+            seen = [rank[s.removeprefix("seen:")] for j, s in outcome if j == job_id and s.startswith("seen:")]
+            assert seen == sorted(seen)

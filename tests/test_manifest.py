@@ -1,0 +1,65 @@
+"""The manifest schema, and finalize refusing to complete a job whose manifest is invalid."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from shared.errors import ManifestInvalid
+from shared.jobs import Status, get_job_store
+from shared.jobs.base import new_job_record
+from shared.pipeline.finalize import FINALIZE_PROGRESS, build_manifest, finalize
+from shared.pipeline.runner import fail_job, run_stage
+from shared.schemas.manifest import SCHEMA_PATH, validate_manifest
+
+
+def running_job(artifacts: dict) -> str:
+    jobs = get_job_store()
+    record = new_job_record("env", {"prompt": "manifest test"}, {"plan": "stub", "env": "stub"})
+    jobs.create(record)
+    jobs.transition(record["job_id"], Status.RUNNING)
+    jobs.add_artifacts(record["job_id"], artifacts)
+    return record["job_id"]
+
+
+def test_schema_is_valid_draft_2020_12_with_reference_fields():
+    schema = json.loads(Path(SCHEMA_PATH).read_text())
+    Draft202012Validator.check_schema(schema)
+    assert {"job_id", "prompt", "artifacts", "provenance", "kind"} <= set(schema["required"])
+
+
+def test_finalize_writes_valid_manifest_and_completes():
+    info = {"key": "jobs/x/scene.glb", "bytes": 10, "sha256": "a" * 64, "content_type": "model/gltf-binary"}
+    job_id = running_job({"scene.glb": info})
+    run_stage(job_id, "finalizing", FINALIZE_PROGRESS, finalize)
+    job = get_job_store().get(job_id)
+    assert job["status"] == "completed" and job["progress"] == 100
+    manifest = json.loads(get_object_bytes(job["artifacts"]["manifest.json"]["key"]))
+    validate_manifest(manifest)
+    assert manifest["artifacts"] == {"scene.glb": info}
+    assert manifest["provenance"]["providers"]["env"] == {"name": "stub", "version": "1"}
+
+
+def get_object_bytes(key: str) -> bytes:
+    from shared.storage import get_object_store
+
+    return get_object_store().get_bytes(key)
+
+
+def test_invalid_manifest_fails_the_job_and_is_not_written():
+    job_id = running_job({"scene.glb": {"key": "k", "bytes": -1, "sha256": "nothex", "content_type": "x"}})
+    with pytest.raises(ManifestInvalid, match="sha256") as error:
+        run_stage(job_id, "finalizing", FINALIZE_PROGRESS, finalize)
+    assert fail_job(job_id, error.value)
+    job = get_job_store().get(job_id)
+    assert job["status"] == "failed" and job["error"]["code"] == "manifest_invalid"
+    assert "manifest.json" not in job["artifacts"]
+
+
+def test_manifest_without_artifacts_is_invalid():
+    job = new_job_record("env", {"prompt": "p"}, {"plan": "stub", "env": "stub"})
+    with pytest.raises(ManifestInvalid, match="artifacts"):
+        validate_manifest(build_manifest(job))
