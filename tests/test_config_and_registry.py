@@ -45,7 +45,7 @@ def test_every_registered_provider_imports_and_matches_its_key():
 
 
 def test_unknown_provider_names_the_known_ones():
-    with pytest.raises(UnknownProvider, match="known: .*stub"):
+    with pytest.raises(UnknownProvider, match=r"known: .*stub"):
         registry.provider_class("env", "nope")
 
 
