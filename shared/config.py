@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
@@ -53,6 +53,23 @@ class Settings(BaseSettings):
     default_plan_provider: str = "stub"
     default_env_provider: str = "stub"
 
+    llm_base_url: str = ""
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(30.0, gt=0, le=600)
+
+    sagemaker_image_uri: str = ""
+    sagemaker_role_arn: str = ""
+    sagemaker_instance_type: str = "ml.m5.xlarge"
+    sagemaker_volume_gb: int = Field(50, ge=1, le=16384)
+    sagemaker_max_runtime_s: int = Field(1800, ge=1, le=777600)
+    sagemaker_allow_mutable_tag: bool = False
+    sagemaker_poll_interval_s: int = Field(30, ge=1)
+    sagemaker_endpoint_url: str | None = None
+    # Set only inside the SageMaker Processing container, by the job that starts it.
+    mmf_job_json: str = ""
+    mmf_job_key: str = ""
+
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, values: dict) -> dict:
@@ -66,7 +83,7 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("s3_endpoint_url", mode="after")
+    @field_validator("s3_endpoint_url", "sagemaker_endpoint_url", mode="after")
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None

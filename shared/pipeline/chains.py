@@ -71,11 +71,14 @@ def build_chain(app: Celery, job: dict[str, Any]):
     signatures = []
     for step in PIPELINES[job["kind"]]:
         options: dict[str, Any] = {"task_id": task_id(job["job_id"], step.task)}
+        task_name = step.task
         if step.provider_stage:
-            options["queue"] = provider_class(step.provider_stage, job["providers"][step.provider_stage]).queue
-            if options["queue"] not in queues.ALL_QUEUES:
-                raise ValueError(f"provider for {step.provider_stage!r} names unknown queue {options['queue']!r}")
-        signatures.append(app.signature(step.task, args=(job["job_id"],), immutable=True, **options))
+            provider = provider_class(step.provider_stage, job["providers"][step.provider_stage])
+            task_name = provider.task or step.task
+            options["queue"] = provider.queue
+            if provider.queue not in queues.ALL_QUEUES:
+                raise ValueError(f"provider for {step.provider_stage!r} names unknown queue {provider.queue!r}")
+        signatures.append(app.signature(task_name, args=(job["job_id"],), immutable=True, **options))
     return chain(*signatures)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared.errors import ProviderError
 from shared.pipeline.context import StageContext
 from shared.providers.registry import provider_class
 
@@ -23,6 +24,33 @@ def plan_scene(ctx: StageContext) -> None:
         plan = planner.plan(ctx, request.get("prompt") or "", request.get("seed") or 0)
     ctx.report(0.9, "plan ready")
     ctx.put_artifact("plan.json", json.dumps(plan, indent=2, sort_keys=True).encode(), "application/json")
+
+
+def generate_scene_in_cloud(ctx: StageContext) -> bool:
+    """Submit the SageMaker Processing job (once per job) or look at it; True once its scene is recorded.
+
+    The caller re-schedules itself while this returns False: a worker never sleeps on a cloud job.
+    """
+    from shared.cloud import sagemaker
+
+    client = sagemaker.sagemaker_client(ctx.settings)
+    job_input = {**ctx.job, "request": {**ctx.request, "plan": ctx.read_json_artifact("plan.json")}}
+    name = sagemaker.submit_processing_job(
+        client, ctx.settings, ctx.job_id, job_input, ctx.settings.resolved_object_store_url
+    )
+    status, reason = sagemaker.describe(client, name)
+    if status in ("Failed", "Stopped"):
+        raise ProviderError(f"SageMaker processing job {name} {status.lower()}: {reason or 'no reason given'}")
+    if status != "Completed":
+        ctx.report(0.2 if status == "InProgress" else 0.1, f"SageMaker processing job {name}: {status}")
+        return False
+    manifest = ctx.read_json_artifact("manifest.json")
+    produced = {n: info for n, info in manifest["artifacts"].items() if n not in ("plan.json", "manifest.json")}
+    if "scene.glb" not in produced:
+        raise ProviderError(f"SageMaker processing job {name} completed without a scene.glb")
+    ctx.jobs.add_artifacts(ctx.job_id, produced)
+    ctx.note(f"scene built by SageMaker processing job {name}")
+    return True
 
 
 def generate_scene(ctx: StageContext) -> None:

@@ -30,6 +30,8 @@ class Provider:
     name: ClassVar[str]
     version: ClassVar[str] = "1"
     queue: ClassVar[str] = queues.CPU
+    task: ClassVar[str | None] = None
+    """The Celery task that runs this provider, when not its stage's usual one (e.g. a cloud submitter)."""
     Options: ClassVar[type[BaseModel]] = NoOptions
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:

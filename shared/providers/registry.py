@@ -14,6 +14,10 @@ from shared.providers.base import Provider
 PROVIDERS: dict[tuple[str, str], str] = {
     ("plan", "stub"): "shared.providers.plan_stub:StubPlanner",
     ("env", "stub"): "shared.providers.env_stub:StubEnvGenerator",
+    ("plan", "rules"): "shared.providers.plan_rules:RulesPlanner",
+    ("env", "procedural"): "shared.providers.env_procedural:ProceduralEnvGenerator",
+    ("plan", "llm"): "shared.providers.plan_llm:LLMPlanner",
+    ("env", "sagemaker"): "shared.providers.env_sagemaker:SageMakerEnvGenerator",
 }
 
 STAGES_BY_KIND: dict[str, tuple[str, ...]] = {

@@ -1,0 +1,1 @@
+"""The SageMaker Processing image: its Dockerfile and the entrypoint it runs."""

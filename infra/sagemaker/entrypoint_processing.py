@@ -1,0 +1,175 @@
+"""Entrypoint of the SageMaker Processing container: run one env job with the workers' own stage code.
+
+SageMaker starts it with the job in ``MMF_JOB_JSON`` (or, when too long for an environment value,
+at ``MMF_JOB_KEY`` in the bucket) and ``OBJECT_STORE_URL=s3://bucket[/prefix]``, as set by
+``shared.cloud.sagemaker.submit_processing_job``. The plan and env stages are the same functions the
+Celery workers run (``shared.pipeline.env``) against a context with no job store; the manifest is
+written last, so the polling task can take its presence as proof that everything else is there.
+
+Exit status 0 means the manifest is written. On failure the status is 1, and the error goes to
+stderr (CloudWatch) and to ``/opt/ml/output/message``, which SageMaker returns as ``ExitMessage``.
+
+    python -m infra.sagemaker.entrypoint_processing [--exit-message-file PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.cloud.sagemaker import ProcessingJobInput, SageMakerConfigError, processing_job_name
+from shared.config import Settings, get_settings
+from shared.errors import InvalidRequest, MMFError, ProviderError, validation_detail
+from shared.jobs.base import utcnow
+from shared.pipeline.context import job_key
+from shared.pipeline.env import generate_scene, plan_scene
+from shared.pipeline.finalize import MANIFEST, build_manifest
+from shared.schemas.manifest import validate_manifest
+from shared.storage.base import ObjectInfo, ObjectStore
+from shared.storage.factory import open_object_store
+
+EXIT_MESSAGE_FILE = Path("/opt/ml/output/message")
+EXIT_MESSAGE_MAX_BYTES = 1024
+STAGES = (("planning", plan_scene), ("generating_scene", generate_scene))
+
+
+class ProcessingContext:
+    """What ``shared.pipeline.env`` needs from a ``StageContext``, without a job store.
+
+    Progress goes to the log (nobody can cancel a processing job through us); notes and artifacts
+    are kept here for the manifest, and artifacts land at the same keys a worker would write.
+    """
+
+    def __init__(self, job: dict[str, Any], objects: ObjectStore, settings: Settings, workdir: Path) -> None:
+        self.job = job
+        self.objects = objects
+        self.settings = settings
+        self.workdir = workdir
+        self.stage = ""
+        self.notes: list[str] = []
+        self.written: dict[str, ObjectInfo] = {}
+
+    @property
+    def job_id(self) -> str:
+        return self.job["job_id"]
+
+    @property
+    def request(self) -> dict[str, Any]:
+        return self.job["request"]
+
+    def provider_options(self, stage: str) -> dict[str, Any]:
+        return (self.request.get("options") or {}).get(stage) or {}
+
+    def report(self, fraction: float, message: str) -> None:
+        print(f"[{self.stage}] {max(0.0, min(1.0, fraction)):4.0%} {message}", flush=True)
+
+    def note(self, message: str) -> None:
+        self.notes.append(message)
+
+    def put_artifact(self, name: str, data: bytes | Path, content_type: str | None = None) -> ObjectInfo:
+        key = job_key(self.job_id, name)
+        if isinstance(data, Path):
+            info = self.objects.put_file(key, data, content_type)
+        else:
+            info = self.objects.put_bytes(key, data, content_type)
+        self.written[name] = info
+        return info
+
+    def read_artifact(self, name: str) -> bytes:
+        return self.objects.get_bytes(job_key(self.job_id, name))
+
+    def read_json_artifact(self, name: str) -> Any:
+        return json.loads(self.read_artifact(name))
+
+
+def open_s3_store(settings: Settings) -> ObjectStore:
+    """The job's bucket; a local folder inside a container would vanish with it, so it is refused."""
+    url = settings.resolved_object_store_url
+    if not url.startswith("s3://"):
+        raise SageMakerConfigError(f"OBJECT_STORE_URL must be an s3:// URL in the processing container, not {url!r}")
+    return open_object_store(settings)
+
+
+def load_job(settings: Settings, objects: ObjectStore) -> dict[str, Any]:
+    """The job from ``MMF_JOB_JSON``, or from the object ``MMF_JOB_KEY`` names; checked before anything runs."""
+    if settings.mmf_job_json:
+        raw: str | bytes = settings.mmf_job_json
+    elif settings.mmf_job_key:
+        raw = objects.get_bytes(settings.mmf_job_key)
+    else:
+        raise SageMakerConfigError("neither MMF_JOB_JSON nor MMF_JOB_KEY is set: nothing to run")
+    try:
+        return ProcessingJobInput.model_validate_json(raw).model_dump(mode="json")
+    except ValidationError as exc:
+        details = "; ".join(f"{'.'.join(map(str, d['loc'])) or '<root>'}: {d['msg']}" for d in validation_detail(exc))
+        raise InvalidRequest(f"the job JSON is not a processing job input: {details}") from None
+
+
+def run_job(job: dict[str, Any], objects: ObjectStore, settings: Settings, workdir: Path) -> dict[str, Any]:
+    """Plan, build the scene, then write and return the validated manifest."""
+    ctx = ProcessingContext(job, objects, settings, workdir)
+    timings: dict[str, float] = {}
+    for stage, work in STAGES:
+        ctx.stage = stage
+        started = time.perf_counter()
+        work(ctx)
+        timings[stage] = round(time.perf_counter() - started, 3)
+    if "scene.glb" not in ctx.written:
+        raise ProviderError(f"env provider {job['providers']['env']!r} finished without writing scene.glb")
+    record = {
+        **job,
+        "artifacts": {name: info.as_dict() for name, info in ctx.written.items()},
+        "timings": timings,
+        "notes": ctx.notes,
+        "created_at": job.get("created_at") or utcnow(),
+    }
+    details = {"executor": "sagemaker_processing", "processing_job_name": processing_job_name(job["job_id"])}
+    manifest = build_manifest(record, details)
+    validate_manifest(manifest)
+    ctx.stage = "finalizing"
+    ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json")
+    ctx.report(1.0, f"wrote {job_key(job['job_id'], MANIFEST)}")
+    return manifest
+
+
+def _write_exit_message(path: Path, message: str) -> None:
+    """Only where SageMaker mounted its output folder; elsewhere stderr is the whole story."""
+    if path.parent.is_dir():
+        path.write_text(message.encode()[:EXIT_MESSAGE_MAX_BYTES].decode(errors="ignore"), encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m infra.sagemaker.entrypoint_processing",
+                                     description="Run one env job inside a SageMaker Processing container.")
+    parser.add_argument("--exit-message-file", type=Path, default=EXIT_MESSAGE_FILE,
+                        help="where SageMaker picks up the failure message (default: %(default)s)")
+    args = parser.parse_args(argv)
+    job_id = "?"
+    try:
+        settings = get_settings()
+        objects = open_s3_store(settings)
+        job = load_job(settings, objects)
+        job_id = job["job_id"]
+        with tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-") as scratch:
+            run_job(job, objects, settings, Path(scratch))
+    except Exception as exc:
+        if not isinstance(exc, MMFError):
+            traceback.print_exc()
+        message = f"mmf processing job {job_id} failed: {exc.__class__.__name__}: {exc}"
+        print(message, file=sys.stderr, flush=True)
+        _write_exit_message(args.exit_message_file, message)
+        return 1
+    print(f"mmf processing job {job_id} completed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

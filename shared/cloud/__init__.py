@@ -1,0 +1,1 @@
+"""Cloud compute backends (SageMaker Processing); boto3 is imported only when a client is built."""

@@ -1,0 +1,47 @@
+"""The cloud env provider: the scene is built inside a SageMaker Processing job, not in this process.
+
+Choosing it routes the env stage to the ``sagemaker`` queue, whose task submits and polls the
+processing job (``shared.cloud.sagemaker``). Inside the container an ordinary env provider does the
+work; which one, and with which options, is this provider's options, checked when the job is
+submitted so a typo is a 422 rather than a cloud job that fails minutes later.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared import queues
+from shared.errors import ProviderError
+from shared.providers.base import EnvGenerator
+from shared.providers.registry import names, provider_class
+
+
+class SageMakerEnvOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field("procedural", description="The env provider the processing container runs.")
+    options: dict[str, Any] = Field(default_factory=dict, description="That provider's options.")
+
+    @model_validator(mode="after")
+    def _runnable_inside(self) -> SageMakerEnvOptions:
+        if self.provider == SageMakerEnvGenerator.name:
+            raise ValueError("the processing container cannot run the sagemaker provider itself")
+        if self.provider not in names("env"):
+            raise ValueError(f"unknown env provider {self.provider!r} (known: {', '.join(names('env'))})")
+        provider_class("env", self.provider).Options.model_validate(self.options)
+        return self
+
+
+class SageMakerEnvGenerator(EnvGenerator):
+    name = "sagemaker"
+    queue = queues.SAGEMAKER
+    task = "env_gen.run_env_cloud"
+    Options = SageMakerEnvOptions
+
+    def generate(self, ctx, plan: dict[str, Any]) -> None:
+        raise ProviderError(
+            "the sagemaker env provider runs as a SageMaker Processing job, submitted and watched by "
+            f"{self.task!r} on the sagemaker queue; it cannot generate a scene in-process"
+        )
