@@ -32,6 +32,16 @@ def validation_detail(error: Any) -> list[dict[str, Any]]:
     return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
 
 
+class InvalidPlan(InvalidRequest):
+    code = "invalid_plan"
+
+
+class ProviderUnavailable(InvalidRequest):
+    """The provider exists but this server is not configured to run it."""
+
+    code = "provider_unavailable"
+
+
 class InvalidKey(InvalidRequest):
     code = "invalid_key"
 

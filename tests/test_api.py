@@ -122,3 +122,29 @@ def test_cors_allows_the_configured_origin(client):
         "/v1/generations", headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"}
     )
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+
+
+def test_garbage_plan_is_422_listing_field_paths(client):
+    response = post(client, {"kind": "env", "plan": {"setting": 7, "objects": "many", "bogus": True}})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_plan"
+    paths = {tuple(error["loc"]) for error in body["detail"]}
+    assert ("objects",) in paths and ("bogus",) in paths
+
+
+def test_valid_plan_is_accepted_and_normalised(client):
+    from shared.envgen.rules import plan_from_prompt
+
+    plan = plan_from_prompt("a sunny beach", seed=4).model_dump(mode="json")
+    response = post(client, {"kind": "env", "plan": plan})
+    assert response.status_code == 202, response.text
+    job = client.get(f"/v1/generations/{response.json()['job_id']}").json()
+    assert job["request"]["plan"] == plan
+
+
+def test_unconfigured_cloud_provider_is_422_at_submit(client):
+    response = post(client, {"kind": "env", "prompt": "a cave", "providers": {"env": "sagemaker"}})
+    assert response.status_code == 422
+    assert response.json()["code"] == "provider_unavailable"
+    assert "S3" in response.json()["message"]

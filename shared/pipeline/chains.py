@@ -51,8 +51,10 @@ def resolve_providers(
             raise InvalidRequest(f"stage {stage!r} is not part of a {kind!r} job (stages: {', '.join(stages)})")
     providers = {**default_providers(kind, settings), **requested}
     for stage, name in providers.items():
+        provider = provider_class(stage, name)
+        provider.check_available(settings)
         try:
-            provider_class(stage, name).Options.model_validate(options.get(stage) or {})
+            provider.Options.model_validate(options.get(stage) or {})
         except ValidationError as error:
             raise InvalidOptions(f"invalid options for {stage} provider {name!r}", validation_detail(error)) from None
     return providers

@@ -5,12 +5,24 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.errors import ProviderError
+from shared.errors import InvalidPlan, ProviderError, validation_detail
 from shared.pipeline.context import StageContext
 from shared.providers.registry import provider_class
 
 PLAN_PROGRESS = (0, 10)
 SCENE_PROGRESS = (10, 90)
+
+
+def validated_plan(plan: dict[str, Any]) -> dict[str, Any]:
+    """A client's plan checked against ScenePlan and normalised; errors list the field paths."""
+    from pydantic import ValidationError
+
+    from shared.schemas.scene_plan import ScenePlan
+
+    try:
+        return ScenePlan.model_validate(plan).model_dump(mode="json")
+    except ValidationError as error:
+        raise InvalidPlan("the plan is not a valid ScenePlan", validation_detail(error)) from None
 
 
 def plan_scene(ctx: StageContext) -> None:

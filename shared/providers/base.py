@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from shared import queues
 
 if TYPE_CHECKING:
+    from shared.config import Settings
     from shared.pipeline.context import StageContext
 
 
@@ -33,6 +34,10 @@ class Provider:
     task: ClassVar[str | None] = None
     """The Celery task that runs this provider, when not its stage's usual one (e.g. a cloud submitter)."""
     Options: ClassVar[type[BaseModel]] = NoOptions
+
+    @classmethod
+    def check_available(cls, settings: Settings) -> None:
+        """Raise ``ProviderUnavailable`` when this server cannot run the provider (checked at submit)."""
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = self.Options.model_validate(options or {})

@@ -19,6 +19,7 @@ from shared.config import Settings
 from shared.jobs import DuplicateJob, JobStore, Status
 from shared.jobs.base import TERMINAL, new_job_record
 from shared.pipeline import chains
+from shared.pipeline.env import validated_plan
 from shared.pipeline.runner import fail_job
 from shared.schemas.api import JobCreate, JobCreated, JobPage, JobPublic, JobStatus, PresignedUrls
 from shared.storage import ObjectStore
@@ -79,6 +80,8 @@ def create_generation(
     if body.prompt is not None and len(body.prompt) > settings.max_prompt_chars:
         raise ApiError(422, "prompt_too_long", f"prompt is longer than {settings.max_prompt_chars} characters")
     providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
+    if body.plan is not None:
+        body.plan = validated_plan(body.plan)
     request_hash = _request_hash(body)
     owner = _owner()
     if idempotency_key:
