@@ -25,8 +25,9 @@ $(RUNTIME_STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt
 	rm -f $(VENV)/.runtime-*; touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt | $(PY)
+$(DEV_STAMP): requirements.txt requirements-dev.txt tools/gltf/package-lock.json | $(PY)
 	$(PY) -m pip install -q -r requirements-dev.txt
+	npm ci --prefix tools/gltf --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.dev-*; touch $@
 
 install: $(RUNTIME_STAMP) redis-server

@@ -50,8 +50,8 @@ class Settings(BaseSettings):
 
     max_prompt_chars: int = Field(600, ge=1)
     max_page_size: int = Field(100, ge=1)
-    default_plan_provider: str = "stub"
-    default_env_provider: str = "stub"
+    default_plan_provider: str = "rules"
+    default_env_provider: str = "procedural"
 
     llm_base_url: str = ""
     llm_model: str = "gpt-4o-mini"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import socket
 
 import httpx
+import numpy as np
 import pytest
 import trimesh
 
@@ -54,6 +56,28 @@ def test_env_job_completes_with_valid_artifacts(client, data_dir):
     assert fetched.content == stored == glb.content
 
 
+def test_default_providers_plan_and_build_a_real_scene(client):
+    from PIL import Image
+
+    from shared.schemas.scene_plan import ScenePlan
+
+    job_id = submit(client, prompt="misty cyberpunk alley with neon at night", seed=11)
+    job = wait_for_status(client, job_id)
+    assert job["status"] == "completed", job
+    assert job["providers"] == {"plan": "rules", "env": "procedural"}
+    plan = ScenePlan.model_validate_json(client.get(f"/v1/generations/{job_id}/download/plan.json").content)
+    assert plan.setting == "alley" and plan.weather == "misty" and plan.lighting == "neon" and plan.seed == 11
+    scene = trimesh.load(io.BytesIO(client.get(f"/v1/generations/{job_id}/download").content), file_type="glb")
+    kinds = {group.kind for group in plan.objects}
+    props = [node for node in scene.graph.nodes if re.fullmatch(r"[a-z_]+_\d{3}", node) and node[:-4] in kinds]
+    assert len(props) >= 5, sorted(scene.graph.nodes)
+    thumbnail = Image.open(io.BytesIO(client.get(f"/v1/generations/{job_id}/download/thumbnail.png").content))
+    pixels = np.asarray(thumbnail.convert("RGB")).reshape(-1, 3)
+    assert thumbnail.format == "PNG" and len(np.unique(pixels, axis=0)) > 50
+    manifest = json.loads(client.get(f"/v1/generations/{job_id}/download/manifest.json").content)
+    assert {"scene.glb", "thumbnail.png", "plan.json"} <= set(manifest["artifacts"])
+
+
 def test_status_route_reports_progress_fields(client):
     job_id = submit(client, prompt="a quiet forest at dawn")
     wait_for_status(client, job_id)
@@ -63,7 +87,8 @@ def test_status_route_reports_progress_fields(client):
 
 
 def test_failing_provider_fails_job_and_stops_chain(client):
-    job_id = submit(client, prompt="a desert", options={"env": {"fail_message": "out of sand"}})
+    failing = {"env": {"fail_message": "out of sand"}}
+    job_id = submit(client, prompt="a desert", providers={"env": "stub"}, options=failing)
     job = wait_for_status(client, job_id)
     assert job["status"] == "failed"
     assert job["error"]["type"] == "ProviderError"
