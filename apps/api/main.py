@@ -6,7 +6,8 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from apps.api.errors import install_error_handlers
-from apps.api.routes import files, generations, health
+from apps.api.limits import BodySizeLimit
+from apps.api.routes import events, files, generations, health, providers, uploads
 from shared.config import get_settings
 from shared.version import CODE_VERSION
 
@@ -21,7 +22,10 @@ def create_app() -> FastAPI:
         allow_headers=["*"],
         expose_headers=["Location", "Idempotent-Replayed"],
     )
+    # Multipart framing adds a little to the file itself.
+    upload_limit = max(settings.max_upload_bytes, settings.max_image_upload_bytes) + 65536
+    app.add_middleware(BodySizeLimit, default_limit=settings.max_request_bytes, upload_limit=upload_limit)
     install_error_handlers(app)
-    for module in (health, generations, files):
+    for module in (health, generations, events, files, uploads, providers):
         app.include_router(module.router)
     return app

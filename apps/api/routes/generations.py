@@ -39,7 +39,7 @@ def _owner() -> str:
     return ""
 
 
-def _load(jobs: JobStore, job_id: str) -> dict[str, Any]:
+def load_job(jobs: JobStore, job_id: str) -> dict[str, Any]:
     job = jobs.get(job_id) if len(job_id) <= 64 else None
     if job is None or job["owner"] != _owner():
         raise ApiError(404, "job_not_found", f"no job {job_id!r}")
@@ -128,18 +128,18 @@ def list_generations(
 
 @router.get("/{job_id}", response_model=JobPublic)
 def get_generation(job_id: str, jobs: Jobs) -> JobPublic:
-    return _public(_load(jobs, job_id))
+    return _public(load_job(jobs, job_id))
 
 
 @router.get("/{job_id}/status", response_model=JobStatus)
 def get_status(job_id: str, jobs: Jobs) -> JobStatus:
-    return JobStatus.model_validate(_load(jobs, job_id))
+    return JobStatus.model_validate(load_job(jobs, job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobStatus)
 def cancel_generation(job_id: str, jobs: Jobs) -> JobStatus:
     """Cancel a queued or running job; its remaining stages see the status and do not run."""
-    _load(jobs, job_id)
+    load_job(jobs, job_id)
     if not jobs.transition(job_id, Status.CANCELED, message="canceled by the client"):
         job = jobs.get(job_id)
         if job["status"] in TERMINAL:
@@ -149,7 +149,7 @@ def cancel_generation(job_id: str, jobs: Jobs) -> JobStatus:
 
 @router.get("/{job_id}/presigned", response_model=PresignedUrls)
 def presigned_urls(job_id: str, jobs: Jobs, objects: Objects, settings: SettingsDep) -> PresignedUrls:
-    job = _load(jobs, job_id)
+    job = load_job(jobs, job_id)
     ttl = settings.signed_url_ttl_s
     signed = {name: {**info, "url": objects.signed_url(info["key"], ttl)} for name, info in job["artifacts"].items()}
     return PresignedUrls(job_id=job_id, expires_in=ttl, expires_at=int(time.time()) + ttl, artifacts=signed)
@@ -172,10 +172,10 @@ def _download(job: dict[str, Any], artifact: str, objects: ObjectStore) -> Strea
 @router.get("/{job_id}/download", response_class=StreamingResponse)
 def download_main(job_id: str, jobs: Jobs, objects: Objects) -> StreamingResponse:
     """The job's main artifact (``scene.glb`` for an environment)."""
-    job = _load(jobs, job_id)
+    job = load_job(jobs, job_id)
     return _download(job, MAIN_ARTIFACT.get(job["kind"], "manifest.json"), objects)
 
 
 @router.get("/{job_id}/download/{artifact:path}", response_class=StreamingResponse)
 def download_artifact(job_id: str, artifact: str, jobs: Jobs, objects: Objects) -> StreamingResponse:
-    return _download(_load(jobs, job_id), artifact, objects)
+    return _download(load_job(jobs, job_id), artifact, objects)
