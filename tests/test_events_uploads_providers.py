@@ -8,8 +8,6 @@ import json
 import pytest
 from PIL import Image
 
-from tests.conftest import wait_for_status
-
 
 def parse_sse(text: str) -> list[tuple[str, dict]]:
     events = []
