@@ -47,6 +47,7 @@ class Settings(BaseSettings):
     redis_visibility_timeout_s: int = Field(3600, ge=1)
     result_expires_s: int = Field(86400, ge=1)
     worker_torch_threads: int = Field(1, ge=1)
+    max_stage_deliveries: int = Field(3, ge=1, le=100)
 
     max_prompt_chars: int = Field(600, ge=1)
     max_page_size: int = Field(100, ge=1)
@@ -75,6 +76,15 @@ class Settings(BaseSettings):
     # Set only inside the SageMaker Processing container, by the job that starts it.
     mmf_job_json: str = ""
     mmf_job_key: str = ""
+
+    sdxl_model_path: str = ""
+    sdxl_pipeline_class: Literal["StableDiffusionXLPipeline", "StableDiffusionPipeline", "StableDiffusion3Pipeline"] = (
+        "StableDiffusionXLPipeline"
+    )
+    sdxl_device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")
+    sdxl_steps: int = Field(20, ge=1, le=150)
+    sdxl_image_size: int = Field(1024, ge=64, le=2048, multiple_of=8)
+    triposr_model_path: str = ""
 
     @model_validator(mode="before")
     @classmethod

@@ -60,6 +60,12 @@ class ManifestInvalid(MMFError):
     code = "manifest_invalid"
 
 
+class StageCrashed(MMFError):
+    """A stage was delivered again and again without finishing: its process died each time."""
+
+    code = "stage_crashed"
+
+
 class JobCanceled(MMFError):
     """Raised at a checkpoint when the job was canceled while a stage ran."""
 

@@ -122,3 +122,13 @@ def test_cancel_before_pickup_never_runs_stages(client):
     for later in job["celery_task_ids"][1:]:
         assert AsyncResult(later, app=app).state == "PENDING"
     assert client.post(f"/v1/generations/{job_id}/cancel").status_code == 409
+
+
+def test_poison_pill_fails_after_bounded_deliveries_and_worker_keeps_serving(client):
+    job_id = submit(client, prompt="a doomed cave", providers={"env": "stub"}, options={"env": {"crash_process": True}})
+    job = wait_for_status(client, job_id, timeout_s=120)
+    assert job["status"] == "failed", job
+    assert job["error"]["code"] == "stage_crashed" and job["error"]["stage"] == "generating_scene"
+    assert job["attempts"]["generating_scene"] == 4  # three real starts, the fourth delivery fails the job
+    healthy = wait_for_status(client, submit(client, prompt="a healthy park"))
+    assert healthy["status"] == "completed"

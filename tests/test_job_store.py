@@ -161,3 +161,11 @@ def test_concurrent_writers_never_move_a_job_backwards(tmp_path):
         for outcome in outcomes:  # what each process saw of this job only ever moved forward
             seen = [rank[s.removeprefix("seen:")] for j, s in outcome if j == job_id and s.startswith("seen:")]
             assert seen == sorted(seen)
+
+
+def test_attempt_counters_are_per_key_and_atomic(store):
+    job_id = make_job(store)
+    assert [store.count_attempt(job_id, "planning") for _ in range(3)] == [1, 2, 3]
+    assert store.count_attempt(job_id, "generating_scene#2") == 1
+    assert store.get(job_id)["attempts"] == {"planning": 3, "generating_scene#2": 1}
+    assert store.count_attempt("missing", "planning") == 0

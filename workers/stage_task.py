@@ -26,8 +26,10 @@ def run_stage_task(
     A skipped stage leaves an ``IGNORED`` result with the reason, so "it never ran" can be told
     apart from "it has not run yet".
     """
+    retries = task.request.retries or 0
+    attempt_key = f"{stage}#{retries}" if retries else stage
     try:
-        return run_stage(job_id, stage, progress_range, work, first=first)
+        return run_stage(job_id, stage, progress_range, work, first=first, attempt_key=attempt_key)
     except StageSkipped as skipped:
         task.backend.store_result(task.request.id, {"skipped": str(skipped)}, states.IGNORED, request=task.request)
         raise Ignore() from None

@@ -33,7 +33,7 @@ PREDECESSORS: dict[Status, tuple[Status, ...]] = {
     Status.CANCELED: (Status.QUEUED, Status.RUNNING),
 }
 
-JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes")
+JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes", "attempts")
 
 
 class DuplicateJob(Exception):
@@ -77,6 +77,7 @@ def new_job_record(
         "artifacts": {},
         "timings": {},
         "notes": [],
+        "attempts": {},
         "celery_task_ids": [],
         "owner": owner,
         "idempotency_key": idempotency_key,
@@ -127,6 +128,10 @@ class JobStore(ABC):
 
     @abstractmethod
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
+
+    @abstractmethod
+    def count_attempt(self, job_id: str, key: str) -> int:
+        """Atomically add one to the job's counter ``key`` and return the new value (0: no such job)."""
 
     @abstractmethod
     def add_note(self, job_id: str, note: str) -> None:

@@ -98,6 +98,15 @@ class MongoJobStore(JobStore):
         update = {"$set": {f"timings.{stage}": round(seconds, 4), "updated_at": utcnow()}}
         self.collection.update_one({"_id": job_id}, update)
 
+    def count_attempt(self, job_id: str, key: str) -> int:
+        from pymongo import ReturnDocument
+
+        document = self.collection.find_one_and_update(
+            {"_id": job_id}, {"$inc": {f"attempts.{_escape(key)}": 1}}, return_document=ReturnDocument.AFTER,
+            projection={"attempts": 1},
+        )
+        return int(document["attempts"][_escape(key)]) if document else 0
+
     def add_note(self, job_id: str, note: str) -> None:
         self.collection.update_one({"_id": job_id}, {"$push": {"notes": note}, "$set": {"updated_at": utcnow()}})
 

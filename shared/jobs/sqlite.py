@@ -16,8 +16,8 @@ from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, 
 
 COLUMNS = (
     "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
-    "timings", "notes", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at", "updated_at",
-    "started_at", "completed_at",
+    "timings", "notes", "attempts", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at",
+    "updated_at", "started_at", "completed_at",
 )
 
 SCHEMA = f"""
@@ -136,6 +136,15 @@ class SQLiteJobStore(JobStore):
 
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None:
         self._merge_json(job_id, "timings", {stage: round(seconds, 4)})
+
+    def count_attempt(self, job_id: str, key: str) -> int:
+        path = f'$."{key}"'
+        row = self._conn.execute(
+            "UPDATE jobs SET attempts = json_set(COALESCE(attempts, '{}'), ?, "
+            "COALESCE(json_extract(attempts, ?), 0) + 1) WHERE job_id = ? RETURNING json_extract(attempts, ?)",
+            (path, path, job_id, path),
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def add_note(self, job_id: str, note: str) -> None:
         self._conn.execute(

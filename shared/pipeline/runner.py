@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from shared.config import get_settings
-from shared.errors import JobCanceled, MMFError
+from shared.errors import JobCanceled, MMFError, StageCrashed
 from shared.jobs import Status, get_job_store
 from shared.jobs.base import TERMINAL
 from shared.pipeline.context import StageContext
@@ -36,8 +36,14 @@ def run_stage(
     work: Callable[[StageContext], T],
     *,
     first: bool = False,
+    attempt_key: str | None = None,
 ) -> T:
-    """Run ``work`` as stage ``stage`` of ``job_id``; the first stage claims the queued job."""
+    """Run ``work`` as stage ``stage`` of ``job_id``; the first stage claims the queued job.
+
+    Every delivery is counted under ``attempt_key`` (default: the stage) before the work starts: a
+    message that keeps coming back because its process dies is failed after MAX_STAGE_DELIVERIES
+    instead of taking workers down forever.
+    """
     jobs = get_job_store()
     if first:
         jobs.transition(job_id, Status.RUNNING, stage=stage, message=f"{stage} started")
@@ -46,6 +52,12 @@ def run_stage(
         raise StageSkipped(f"job {job_id} does not exist")
     if job["status"] != Status.RUNNING:
         raise StageSkipped(f"job {job_id} is {job['status']}")
+    deliveries = jobs.count_attempt(job_id, attempt_key or stage)
+    limit = get_settings().max_stage_deliveries
+    if deliveries > limit:
+        crashed = StageCrashed(f"stage {stage} was started {deliveries - 1} times and its worker died each time")
+        fail_job(job_id, crashed, stage)
+        raise StageSkipped(str(crashed))
     jobs.update_progress(job_id, stage=stage, progress=progress_range[0], message=f"{stage} started")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:

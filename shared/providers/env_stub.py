@@ -1,11 +1,12 @@
 """An instant environment: a ground plane and a box, enough to exercise the whole pipeline.
 
-``fail_message`` makes it raise instead, so failure handling can be exercised end to end through
-the real queues (fault injection is part of what a stub is for).
+``fail_message`` makes it raise instead and ``crash_process`` kills its worker process, so failure
+handling can be exercised end to end through the real queues (fault injection is what a stub is for).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +19,7 @@ class StubEnvOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     fail_message: str | None = Field(None, max_length=500, description="Raise ProviderError with this message.")
+    crash_process: bool = Field(False, description="Kill the worker process mid-stage (a poison pill).")
 
 
 class StubEnvGenerator(EnvGenerator):
@@ -25,6 +27,8 @@ class StubEnvGenerator(EnvGenerator):
     Options = StubEnvOptions
 
     def generate(self, ctx, plan: dict[str, Any]) -> None:
+        if self.options.crash_process:
+            os._exit(70)
         if self.options.fail_message:
             raise ProviderError(self.options.fail_message)
         import trimesh

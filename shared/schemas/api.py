@@ -73,6 +73,7 @@ class JobPublic(JobStatus):
     artifacts: dict[str, ArtifactPublic]
     timings: dict[str, float]
     notes: list[str]
+    attempts: dict[str, int]
     celery_task_ids: list[str]
     created_at: str
     updated_at: str
