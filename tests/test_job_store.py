@@ -169,3 +169,10 @@ def test_attempt_counters_are_per_key_and_atomic(store):
     assert store.count_attempt(job_id, "generating_scene#2") == 1
     assert store.get(job_id)["attempts"] == {"planning": 3, "generating_scene#2": 1}
     assert store.count_attempt("missing", "planning") == 0
+
+
+def test_details_merge(store):
+    job_id = make_job(store)
+    store.add_details(job_id, {"splats": 10, "bounds": [[0, 0, 0], [1, 1, 1]]})
+    store.add_details(job_id, {"registered_frames": 19})
+    assert store.get(job_id)["details"] == {"splats": 10, "bounds": [[0, 0, 0], [1, 1, 1]], "registered_frames": 19}

@@ -33,7 +33,7 @@ PREDECESSORS: dict[Status, tuple[Status, ...]] = {
     Status.CANCELED: (Status.QUEUED, Status.RUNNING),
 }
 
-JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes", "attempts")
+JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes", "attempts", "details")
 
 
 class DuplicateJob(Exception):
@@ -78,6 +78,7 @@ def new_job_record(
         "timings": {},
         "notes": [],
         "attempts": {},
+        "details": {},
         "celery_task_ids": [],
         "owner": owner,
         "idempotency_key": idempotency_key,
@@ -128,6 +129,10 @@ class JobStore(ABC):
 
     @abstractmethod
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None: ...
+
+    @abstractmethod
+    def add_details(self, job_id: str, details: dict[str, Any]) -> None:
+        """Merge facts about the result (counts, bounds, QA) that the manifest's ``details`` carries."""
 
     @abstractmethod
     def count_attempt(self, job_id: str, key: str) -> int:

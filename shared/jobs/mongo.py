@@ -94,6 +94,10 @@ class MongoJobStore(JobStore):
         patch = {f"artifacts.{_escape(name)}": info for name, info in artifacts.items()}
         self.collection.update_one({"_id": job_id}, {"$set": {**patch, "updated_at": utcnow()}})
 
+    def add_details(self, job_id: str, details: dict[str, Any]) -> None:
+        patch = {f"details.{_escape(name)}": value for name, value in details.items()}
+        self.collection.update_one({"_id": job_id}, {"$set": {**patch, "updated_at": utcnow()}})
+
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None:
         update = {"$set": {f"timings.{stage}": round(seconds, 4), "updated_at": utcnow()}}
         self.collection.update_one({"_id": job_id}, update)

@@ -16,7 +16,7 @@ from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, 
 
 COLUMNS = (
     "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
-    "timings", "notes", "attempts", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at",
+    "timings", "notes", "attempts", "details", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at",
     "updated_at", "started_at", "completed_at",
 )
 
@@ -133,6 +133,9 @@ class SQLiteJobStore(JobStore):
 
     def add_artifacts(self, job_id: str, artifacts: dict[str, dict[str, Any]]) -> None:
         self._merge_json(job_id, "artifacts", artifacts)
+
+    def add_details(self, job_id: str, details: dict[str, Any]) -> None:
+        self._merge_json(job_id, "details", details)
 
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None:
         self._merge_json(job_id, "timings", {stage: round(seconds, 4)})

@@ -49,6 +49,10 @@ class StageContext:
         if not self.jobs.update_progress(self.job_id, stage=self.stage, progress=progress, message=message):
             raise JobCanceled(f"job {self.job_id} is no longer running")
 
+    def add_details(self, details: dict[str, Any]) -> None:
+        """Facts about the result (counts, bounds, mesh QA) for the manifest's ``details``."""
+        self.jobs.add_details(self.job_id, details)
+
     def note(self, message: str) -> None:
         """Record a provenance note on the job (e.g. "llm planner failed; used rules")."""
         self.jobs.add_note(self.job_id, message)

@@ -46,7 +46,7 @@ def build_manifest(job: dict[str, Any], details: dict[str, Any] | None = None) -
 def finalize(ctx: StageContext) -> dict[str, Any]:
     """Validate and write ``manifest.json``, then complete the job (an invalid manifest fails it)."""
     job = ctx.jobs.get(ctx.job_id)
-    manifest = build_manifest(job)
+    manifest = build_manifest(job, job.get("details"))
     validate_manifest(manifest)
     ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json")
     ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed")

@@ -20,7 +20,8 @@ class JobCreate(BaseModel):
     plan: dict[str, Any] | None = None
     images: list[str] | None = Field(None, max_length=8)
     image_urls: list[str] | None = Field(None, max_length=8)
-    video: str | None = None
+    video: str | None = Field(None, max_length=1024, description="Upload id or object key of an mp4/mov/webm.")
+    frames_prefix: str | None = Field(None, max_length=1024, description="Object-key prefix of existing frames.")
     providers: dict[str, str] = Field(default_factory=dict, max_length=16)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, max_length=16)
     output_format: Literal["glb", "obj", "ply", "stl", "fbx"] = "glb"
@@ -34,6 +35,8 @@ class JobCreate(BaseModel):
             raise ValueError("prompt must contain text")
         if self.kind == "env" and self.prompt is None and self.plan is None:
             raise ValueError("an env job needs a prompt or a plan")
+        if self.kind == "splat" and (self.video is None) == (self.frames_prefix is None):
+            raise ValueError("a splat job needs exactly one of video or frames_prefix")
         return self
 
 
@@ -74,6 +77,7 @@ class JobPublic(JobStatus):
     timings: dict[str, float]
     notes: list[str]
     attempts: dict[str, int]
+    details: dict[str, Any]
     celery_task_ids: list[str]
     created_at: str
     updated_at: str

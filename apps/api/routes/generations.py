@@ -19,7 +19,7 @@ from shared.config import Settings
 from shared.jobs import DuplicateJob, JobStore, Status
 from shared.jobs.base import TERMINAL, new_job_record
 from shared.pipeline import chains
-from shared.pipeline.env import validated_plan
+from shared.pipeline.intake import prepare_request
 from shared.pipeline.runner import fail_job
 from shared.schemas.api import JobCreate, JobCreated, JobPage, JobPublic, JobStatus, PresignedUrls
 from shared.storage import ObjectStore
@@ -27,7 +27,7 @@ from shared.storage import ObjectStore
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 
-MAIN_ARTIFACT = {"env": "scene.glb"}
+MAIN_ARTIFACT = {"env": "scene.glb", "splat": "scene.splat"}
 
 Jobs = Annotated[JobStore, Depends(deps.jobs)]
 Objects = Annotated[ObjectStore, Depends(deps.objects)]
@@ -72,6 +72,7 @@ def create_generation(
     body: JobCreate,
     response: Response,
     jobs: Jobs,
+    objects: Objects,
     settings: SettingsDep,
     app: CeleryDep,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
@@ -80,8 +81,7 @@ def create_generation(
     if body.prompt is not None and len(body.prompt) > settings.max_prompt_chars:
         raise ApiError(422, "prompt_too_long", f"prompt is longer than {settings.max_prompt_chars} characters")
     providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
-    if body.plan is not None:
-        body.plan = validated_plan(body.plan)
+    request = prepare_request(body, objects)
     request_hash = _request_hash(body)
     owner = _owner()
     if idempotency_key:
@@ -89,7 +89,7 @@ def create_generation(
         if existing is not None:
             return _replay(jobs, existing["job_id"], request_hash, settings, response)
     job = new_job_record(
-        body.kind, body.model_dump(mode="json", exclude_none=True), providers,
+        body.kind, request, providers,
         owner=owner, idempotency_key=idempotency_key, request_hash=request_hash,
     )
     job["celery_task_ids"] = chains.task_ids(body.kind, job["job_id"])

@@ -1,0 +1,28 @@
+"""Turning a validated ``JobCreate`` into the request a job records: kind-specific checks that need
+the stores (an uploaded video exists, a plan is a ScenePlan), done before anything is queued."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.errors import InvalidRequest
+from shared.pipeline.env import validated_plan
+from shared.schemas.api import JobCreate
+from shared.storage import ObjectStore, validate_key
+from shared.uploads import resolve_reference
+
+
+def prepare_request(body: JobCreate, objects: ObjectStore) -> dict[str, Any]:
+    """The job's request as stored: references resolved to object keys, plans normalised."""
+    request = body.model_dump(mode="json", exclude_none=True)
+    if body.plan is not None:
+        request["plan"] = validated_plan(body.plan)
+    if body.kind == "splat":
+        if body.video is not None:
+            request["video"] = resolve_reference(body.video, "video", objects)
+        else:
+            prefix = validate_key(body.frames_prefix.rstrip("/")) + "/"
+            if not objects.list(prefix):
+                raise InvalidRequest(f"no frames under {prefix!r}")
+            request["frames_prefix"] = prefix
+    return request
