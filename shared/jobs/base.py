@@ -33,7 +33,9 @@ PREDECESSORS: dict[Status, tuple[Status, ...]] = {
     Status.CANCELED: (Status.QUEUED, Status.RUNNING),
 }
 
-JSON_FIELDS = ("error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes", "attempts", "details")
+JSON_FIELDS = (
+    "error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes", "attempts", "details",
+)
 
 
 class DuplicateJob(Exception):

@@ -16,8 +16,8 @@ from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, 
 
 COLUMNS = (
     "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
-    "timings", "notes", "attempts", "details", "celery_task_ids", "owner", "idempotency_key", "request_hash", "created_at",
-    "updated_at", "started_at", "completed_at",
+    "timings", "notes", "attempts", "details", "celery_task_ids", "owner", "idempotency_key", "request_hash",
+    "created_at", "updated_at", "started_at", "completed_at",
 )
 
 SCHEMA = f"""
