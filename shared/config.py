@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     result_expires_s: int = Field(86400, ge=1)
     worker_torch_threads: int = Field(1, ge=1)
     max_stage_deliveries: int = Field(3, ge=1, le=100)
+    transient_max_retries: int = Field(5, ge=0, le=50)
+    transient_backoff_s: float = Field(1.0, gt=0, le=600)
 
     max_prompt_chars: int = Field(600, ge=1)
     max_page_size: int = Field(100, ge=1)

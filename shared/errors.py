@@ -46,6 +46,30 @@ class InvalidKey(InvalidRequest):
     code = "invalid_key"
 
 
+class TransientError(MMFError):
+    """A fault that may pass by itself (a dropped connection, a throttled request): worth retrying."""
+
+    code = "transient_error"
+
+
+_TRANSIENT_CODES = frozenset({"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout",
+                              "InternalError", "ServiceUnavailable", "503", "500"})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Network and service faults that a retry with backoff may cure; never a validation error."""
+    if isinstance(exc, (TransientError, ConnectionError, TimeoutError)):
+        return True
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    if names & {"EndpointConnectionError", "ConnectionClosedError", "ReadTimeoutError", "ConnectTimeoutError",
+                "AutoReconnect", "NetworkTimeout", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError"}:
+        return True
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict):
+        return response.get("Error", {}).get("Code") in _TRANSIENT_CODES
+    return False
+
+
 class ObjectNotFound(MMFError):
     code = "object_not_found"
 

@@ -26,6 +26,7 @@ os.environ.update({
     "PUBLIC_BASE_URL": "http://testserver",
     "OMP_NUM_THREADS": "1",
     "ENVIRONMENT": "development",
+    "TRANSIENT_BACKOFF_S": "0.05",
 })
 for _name in ("S3_BUCKET", "S3_ENDPOINT_URL"):
     os.environ.pop(_name, None)

@@ -132,3 +132,15 @@ def test_poison_pill_fails_after_bounded_deliveries_and_worker_keeps_serving(cli
     assert job["attempts"]["generating_scene"] == 4  # three real starts, the fourth delivery fails the job
     healthy = wait_for_status(client, submit(client, prompt="a healthy park"))
     assert healthy["status"] == "completed"
+
+
+def test_transient_faults_are_retried_with_backoff_and_validation_errors_are_not(client, monkeypatch):
+    job_id = submit(client, prompt="a flaky farm", providers={"env": "stub"}, options={"env": {"transient_faults": 2}})
+    job = wait_for_status(client, job_id)
+    assert job["status"] == "completed", job
+    assert {"generating_scene", "generating_scene#1", "generating_scene#2"} <= set(job["attempts"])
+
+    failing = submit(client, prompt="a firm no", providers={"env": "stub"}, options={"env": {"fail_message": "bad"}})
+    job = wait_for_status(client, failing)
+    assert job["status"] == "failed"
+    assert [key for key in job["attempts"] if key.startswith("generating_scene")] == ["generating_scene"]

@@ -63,3 +63,17 @@ def test_manifest_without_artifacts_is_invalid():
     job = new_job_record("env", {"prompt": "p"}, {"plan": "stub", "env": "stub"})
     with pytest.raises(ManifestInvalid, match="artifacts"):
         validate_manifest(build_manifest(job))
+
+
+def test_transient_fault_classification():
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    from shared.errors import InvalidRequest, ProviderError, is_transient
+
+    assert is_transient(ConnectionError("reset"))
+    assert is_transient(EndpointConnectionError(endpoint_url="http://s3"))
+    assert is_transient(ClientError({"Error": {"Code": "SlowDown"}}, "PutObject"))
+    assert not is_transient(ClientError({"Error": {"Code": "AccessDenied"}}, "PutObject"))
+    assert not is_transient(ProviderError("bad plan"))
+    assert not is_transient(InvalidRequest("nope"))
+    assert not is_transient(ValueError("x"))

@@ -29,6 +29,7 @@ class StageContext:
     objects: ObjectStore
     settings: Settings
     workdir: Path
+    retry_number: int = 0
     written: dict[str, ObjectInfo] = field(default_factory=dict)
 
     @property

@@ -37,6 +37,7 @@ def run_stage(
     *,
     first: bool = False,
     attempt_key: str | None = None,
+    retry_number: int = 0,
 ) -> T:
     """Run ``work`` as stage ``stage`` of ``job_id``; the first stage claims the queued job.
 
@@ -61,7 +62,8 @@ def run_stage(
     jobs.update_progress(job_id, stage=stage, progress=progress_range[0], message=f"{stage} started")
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:
-        ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), Path(scratch))
+        ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), Path(scratch),
+                           retry_number=retry_number)
         try:
             result = work(ctx)
         except JobCanceled as canceled:

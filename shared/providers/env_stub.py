@@ -20,6 +20,7 @@ class StubEnvOptions(BaseModel):
 
     fail_message: str | None = Field(None, max_length=500, description="Raise ProviderError with this message.")
     crash_process: bool = Field(False, description="Kill the worker process mid-stage (a poison pill).")
+    transient_faults: int = Field(0, ge=0, le=10, description="Fail with a network error on the first N tries.")
 
 
 class StubEnvGenerator(EnvGenerator):
@@ -29,6 +30,8 @@ class StubEnvGenerator(EnvGenerator):
     def generate(self, ctx, plan: dict[str, Any]) -> None:
         if self.options.crash_process:
             os._exit(70)
+        if ctx.retry_number < self.options.transient_faults:
+            raise ConnectionError(f"simulated network fault on try {ctx.retry_number + 1}")
         if self.options.fail_message:
             raise ProviderError(self.options.fail_message)
         import trimesh
