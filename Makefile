@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-12)
-DEV_STAMP := $(VENV)/.dev-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements*.txt tools/gltf/package-lock.json | sha1sum | cut -c1-12)
 export OMP_NUM_THREADS ?= 1
 export PYTHONUNBUFFERED := 1
 
@@ -25,8 +25,10 @@ $(RUNTIME_STAMP): requirements.txt | $(PY)
 	$(PY) -m pip install -q -r requirements.txt
 	rm -f $(VENV)/.runtime-*; touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt tools/gltf/package-lock.json | $(PY)
-	$(PY) -m pip install -q -r requirements-dev.txt
+$(DEV_STAMP): requirements.txt requirements-dev.txt requirements-gpu.txt tools/gltf/package-lock.json | $(PY)
+	@# torch first, alone and pinned: it resolves to the machine's CPU wheel, never to CUDA packages
+	$(PY) -m pip install -q "$$(grep '^torch==' requirements-gpu.txt)"
+	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-gpu.txt
 	npm ci --prefix tools/gltf --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.dev-*; touch $@
 

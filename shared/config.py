@@ -79,6 +79,27 @@ class Settings(BaseSettings):
     mmf_job_json: str = ""
     mmf_job_key: str = ""
 
+    # Gaussian splats from video (job kind "splat")
+    default_train_provider: str = "points"
+    splat_max_video_bytes: int = Field(512 * 1024 * 1024, ge=1)
+    splat_max_video_duration_s: float = Field(300.0, gt=0)
+    splat_max_video_pixels: int = Field(3840 * 2160, ge=1)
+    splat_frame_rate: float = Field(2.0, gt=0, le=60)
+    splat_max_frames: int = Field(150, ge=3, le=9999)
+    splat_frame_max_side: int = Field(1600, ge=64, le=8192)
+    splat_blur_drop_fraction: float = Field(0.1, ge=0, lt=1)
+    splat_sfm_max_features: int = Field(4096, ge=100)
+    splat_sfm_overlap: int = Field(10, ge=1)
+    splat_sfm_min_registered_fraction: float = Field(0.5, gt=0, le=1)
+    splat_max_ply_vertices: int = Field(8_000_000, ge=1)
+    splat_max_ply_bytes: int = Field(2 * 1024**3, ge=1)
+    splat_gsplat_iterations: int = Field(7000, ge=1)
+    splat_gsplat_refine_start: int = Field(500, ge=0)
+    splat_gsplat_refine_stop: int = Field(5000, ge=0)
+    splat_gsplat_refine_every: int = Field(100, ge=1)
+    splat_gsplat_reset_every: int = Field(3000, ge=1)
+    splat_gsplat_grow_grad2d: float = Field(0.0002, gt=0)
+
     sdxl_model_path: str = ""
     sdxl_pipeline_class: Literal["StableDiffusionXLPipeline", "StableDiffusionPipeline", "StableDiffusion3Pipeline"] = (
         "StableDiffusionXLPipeline"

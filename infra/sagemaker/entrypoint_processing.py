@@ -54,6 +54,7 @@ class ProcessingContext:
         self.settings = settings
         self.workdir = workdir
         self.stage = ""
+        self.retry_number = 0
         self.notes: list[str] = []
         self.written: dict[str, ObjectInfo] = {}
 

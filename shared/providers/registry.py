@@ -18,6 +18,9 @@ PROVIDERS: dict[tuple[str, str], str] = {
     ("env", "procedural"): "shared.providers.env_procedural:ProceduralEnvGenerator",
     ("plan", "llm"): "shared.providers.plan_llm:LLMPlanner",
     ("env", "sagemaker"): "shared.providers.env_sagemaker:SageMakerEnvGenerator",
+    ("train", "points"): "shared.providers.splat_points:PointsSplatTrainer",
+    ("train", "gsplat"): "shared.providers.splat_gsplat:GsplatSplatTrainer",
+    ("env", "sdxl_triposr"): "shared.providers.env_sdxl_triposr:SDXLTripoSREnvGenerator",
 }
 
 STAGES_BY_KIND: dict[str, tuple[str, ...]] = {

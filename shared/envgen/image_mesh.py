@@ -1,0 +1,256 @@
+"""One picture of an object -> a closed, vertex-coloured mesh (a hero prop).
+
+Two meshers. TripoSR, when the ``tsr`` package and a local checkpoint are there, reconstructs the
+object's whole shape. Without it the silhouette mesher still builds real geometry from the picture:
+it cuts the object from its plain background and inflates the silhouette into a closed solid whose
+front and back carry the picture's colours. It cannot know the hidden side, but the prop stands in
+the scene with the picture's outline, proportions and colours, on any CPU and in milliseconds.
+
+Meshes come out +Y up and facing +Z (towards a glTF viewer's default camera); colours are linear
+RGBA bytes, as glTF's COLOR_0 wants them. torch and tsr are imported only on the TripoSR path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.util import find_spec
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import trimesh
+from PIL import Image
+from scipy import ndimage
+
+from shared.envgen.colors import to_hex
+from shared.geometry.render import srgb_to_linear
+
+MESH_GRID = 96  # the silhouette is meshed on at most this many pixels along the picture's longer side
+BORDER_PX = 2  # the ring of pixels that tells the background colour
+MIN_THRESHOLD = 0.06  # colour distance (0..1) below which a pixel may be background, however clean the ring
+MAX_THRESHOLD = 0.25  # a ring so varied that it needs more than this is not a plain background
+MIN_OBJECT_FRACTION = 0.01  # a cut-out smaller than this share of the picture is noise, not the object
+DEPTH_RATIO = 0.6  # the solid is this deep relative to its width where it is thickest
+EDGE_SLOPE = 2.0  # near the outline the surface rises at most this fast, so thin parts stay thin
+TRIPOSR_RESOLUTION = 160  # marching-cubes grid: about 50k faces, a few hundred kB of GLB per hero
+TRIPOSR_CHUNK = 8192
+TRIPOSR_FOREGROUND = 0.85  # TripoSR was trained on objects filling this share of a grey picture
+
+
+@dataclass
+class HeroMesh:
+    """Positions (N, 3), +Y up, facing +Z; faces (F, 3) counter-clockwise outside; colours (N, 4) linear bytes."""
+
+    positions: np.ndarray
+    faces: np.ndarray
+    colors: np.ndarray
+
+
+def cut_out(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The object's mask and the background colour of an sRGB picture (H, W, 3 in 0..1), or None.
+
+    The background is what the picture's border ring shows; only background-coloured areas that
+    reach the border are background, so white parts inside a white-backed object stay in it. None
+    when the border is not one plain colour or nothing sizeable stands on it.
+    """
+    h, w, _ = rgb.shape
+    ring = np.ones((h, w), dtype=bool)
+    ring[BORDER_PX:-BORDER_PX, BORDER_PX:-BORDER_PX] = False
+    background = np.median(rgb[ring], axis=0)
+    distance = np.linalg.norm(rgb - background, axis=2) / math.sqrt(3)
+    threshold = max(MIN_THRESHOLD, 3.0 * float(np.percentile(distance[ring], 75)))
+    if threshold > MAX_THRESHOLD:
+        return None
+    near, _ = ndimage.label(distance < threshold)
+    outside = np.unique(near[ring & (near > 0)])
+    solid = ndimage.binary_opening(~np.isin(near, outside))
+    parts, count = ndimage.label(solid)
+    if count == 0:
+        return None
+    sizes = np.bincount(parts.ravel())[1:]
+    if sizes.max() < MIN_OBJECT_FRACTION * h * w:
+        return None
+    return ndimage.binary_fill_holes(parts == 1 + int(np.argmax(sizes))), background
+
+
+def _front_faces(index: np.ndarray) -> np.ndarray:
+    """Triangles over the pixel-centre grid, counter-clockwise seen from +Z: two per full 2x2 cell, one per 3/4 cell."""
+    a, b, d, e = index[:-1, :-1], index[:-1, 1:], index[1:, :-1], index[1:, 1:]
+    ia, ib, id_, ie = a >= 0, b >= 0, d >= 0, e >= 0
+    full = ia & ib & id_ & ie
+    pieces = [
+        (full, (a, d, b)), (full, (b, d, e)),
+        (~ia & ib & id_ & ie, (b, d, e)), (ia & ~ib & id_ & ie, (a, d, e)),
+        (ia & ib & ~id_ & ie, (a, e, b)), (ia & ib & id_ & ~ie, (a, d, b)),
+    ]
+    return np.concatenate([np.stack([corner[where] for corner in corners], axis=1) for where, corners in pieces])
+
+
+@dataclass
+class _Sheet:
+    """The front surface while it is built: faces, and per vertex its grid position, rim flag, inset and colour."""
+
+    faces: np.ndarray
+    xy: np.ndarray
+    rim: np.ndarray
+    inset: np.ndarray
+    rgb: np.ndarray
+
+    def add_midpoints(self, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        """Append the midpoints of edges (u, v) as inner vertices next to the outline; their indices."""
+        start = len(self.xy)
+        self.xy = np.concatenate([self.xy, (self.xy[u] + self.xy[v]) / 2])
+        self.rim = np.concatenate([self.rim, np.zeros(len(u), dtype=bool)])
+        self.inset = np.concatenate([self.inset, np.full(len(u), 0.5)])
+        self.rgb = np.concatenate([self.rgb, (self.rgb[u] + self.rgb[v]) / 2])
+        return start + np.arange(len(u))
+
+
+def _split_chords(sheet: _Sheet) -> None:
+    """Split every inner edge that joins two rim vertices (thin parts, corners).
+
+    The back shares the rim with the front, so such an edge would be shared by four faces and the
+    solid would pinch to nothing along it; its midpoint becomes an inner vertex with some depth. Each
+    pass splits chords with no face in common, so both faces of a chord are split at the same midpoint.
+    """
+    while True:
+        slots = np.sort(sheet.faces[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1)
+        edges, which, counts = np.unique(slots, axis=0, return_inverse=True, return_counts=True)
+        chord = (counts == 2) & sheet.rim[edges[:, 0]] & sheet.rim[edges[:, 1]]
+        if not chord.any():
+            return
+        chord_slots = np.flatnonzero(chord[which])
+        pairs = chord_slots[np.argsort(which[chord_slots], kind="stable")].reshape(-1, 2)
+        busy = np.zeros(len(sheet.faces), dtype=bool)
+        picked = []
+        for first, second in pairs:
+            faces = (first // 3, second // 3)
+            if not busy[list(faces)].any():
+                busy[list(faces)] = True
+                picked.append((first, second))
+        chosen = np.array(picked)
+        ends = slots[chosen[:, 0]]
+        middle = np.repeat(sheet.add_midpoints(ends[:, 0], ends[:, 1]), 2)
+        flat = chosen.ravel()
+        face, slot = flat // 3, flat % 3
+        p, q, w = (sheet.faces[face, (slot + k) % 3] for k in range(3))
+        sheet.faces[face] = np.stack([p, middle, w], axis=1)
+        sheet.faces = np.concatenate([sheet.faces, np.stack([middle, q, w], axis=1)])
+
+
+def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0) -> HeroMesh:
+    """A closed solid whose outline is ``mask`` (H, W) and whose colours are ``rgb`` (sRGB 0..1), in pixel units.
+
+    The front is a height field over the mask that rises like a circle's profile with the distance
+    from the outline; the back mirrors it, and both share the rim vertices, so every edge has two faces.
+    """
+    h, w = mask.shape
+    index = np.full((h, w), -1)
+    rows, cols = np.nonzero(mask)
+    index[rows, cols] = np.arange(len(rows))
+    front = _front_faces(index)
+    if len(front) == 0:
+        raise ValueError("the silhouette has no area to mesh")
+    used = np.unique(front)
+    remap = np.full(len(rows), -1)
+    remap[used] = np.arange(len(used))
+    front, rows, cols = remap[front], rows[used], cols[used]
+
+    edges, counts = np.unique(np.sort(front[:, [0, 1, 1, 2, 2, 0]].reshape(-1, 2), axis=1), axis=0, return_counts=True)
+    rim = np.zeros(len(used), dtype=bool)
+    rim[edges[counts == 1].ravel()] = True
+    # distance to the outline, with the picture's edge as outline too; pixel centres sit half a pixel inside
+    inset = ndimage.distance_transform_edt(np.pad(mask, 1))[rows + 1, cols + 1] - 0.5
+    xy = np.stack([cols + 0.5 - w / 2, h / 2 - rows - 0.5], axis=1)
+    sheet = _Sheet(front, xy, rim, inset, rgb[rows, cols])
+    _split_chords(sheet)
+
+    radius = float(sheet.inset.max())
+    depth = np.sqrt(np.maximum(sheet.inset * (2 * radius - sheet.inset), 0.0))
+    z = np.where(sheet.rim, 0.0, DEPTH_RATIO * np.minimum(depth, EDGE_SLOPE * sheet.inset))
+    surface = np.column_stack([sheet.xy, z]) * pixel_size
+    inner = ~sheet.rim
+    back = np.arange(len(surface))
+    back[inner] = len(surface) + np.arange(int(inner.sum()))
+    linear = np.round(srgb_to_linear(sheet.rgb) * 255).astype(np.uint8)
+    colors = np.concatenate([linear, np.full((len(linear), 1), 255, dtype=np.uint8)], axis=1)
+    return HeroMesh(
+        positions=np.concatenate([surface, surface[inner] * [1.0, 1.0, -1.0]]),
+        faces=np.concatenate([sheet.faces, back[sheet.faces][:, ::-1]]),
+        colors=np.concatenate([colors, colors[inner]]),
+    )
+
+
+def _working_picture(image: Image.Image) -> tuple[np.ndarray, float]:
+    """The picture shrunk to the mesh grid (sRGB 0..1) and the size of one of its pixels in source pixels."""
+    picture = image.convert("RGB")
+    factor = min(1.0, MESH_GRID / max(picture.size))
+    if factor < 1.0:
+        picture = picture.resize((max(1, round(picture.width * factor)), max(1, round(picture.height * factor))),
+                                 Image.Resampling.BOX)
+    return np.asarray(picture, dtype=float) / 255.0, image.width / picture.width
+
+
+def silhouette_mesh(image: Image.Image) -> tuple[HeroMesh, str]:
+    """The silhouette mesher's solid (in source-pixel units) and how the outline was found."""
+    rgb, pixel_size = _working_picture(image)
+    cut = cut_out(rgb)
+    if cut is None:
+        mask = np.ones(rgb.shape[:2], dtype=bool)
+        how = "no plain background, so the whole picture was inflated as a relief"
+    else:
+        mask, background = cut
+        how = f"cut from its {to_hex(tuple(background))} background"
+    mesh = inflate(mask, rgb, pixel_size)
+    return mesh, f"silhouette mesher ({how}; {len(mesh.positions)} vertices)"
+
+
+def triposr_usable(model_path: str) -> bool:
+    """TripoSR runs when its package is installed and a local checkpoint is configured."""
+    return bool(model_path) and find_spec("tsr") is not None
+
+
+@lru_cache(maxsize=1)
+def load_triposr(model_path: str, device: str) -> Any:
+    """TripoSR, loaded once per worker process (the folder holds config.yaml and model.ckpt)."""
+    from tsr.system import TSR
+
+    model = TSR.from_pretrained(model_path, config_name="config.yaml", weight_name="model.ckpt")
+    model.renderer.set_chunk_size(TRIPOSR_CHUNK)
+    model.to(device)
+    return model
+
+
+def triposr_mesh(image: Image.Image, model_path: str, device: str) -> tuple[HeroMesh, str]:
+    """TripoSR's reconstruction of the object, its background replaced by our own cut-out (no rembg)."""
+    import torch
+    from tsr.utils import resize_foreground
+
+    rgb, _ = _working_picture(image)
+    cut = cut_out(rgb)
+    mask = np.ones(rgb.shape[:2], dtype=bool) if cut is None else cut[0]
+    alpha = Image.fromarray(mask.astype(np.uint8) * 255).resize(image.size, Image.Resampling.BILINEAR)
+    rgba = image.convert("RGB")
+    rgba.putalpha(alpha)
+    framed = np.asarray(resize_foreground(rgba, TRIPOSR_FOREGROUND), dtype=np.float32) / 255.0
+    grey = framed[:, :, :3] * framed[:, :, 3:4] + (1.0 - framed[:, :, 3:4]) * 0.5
+    model = load_triposr(model_path, device)
+    with torch.no_grad():
+        codes = model([Image.fromarray((grey * 255.0).astype(np.uint8))], device=device)
+    mesh = model.extract_mesh(codes, True, resolution=TRIPOSR_RESOLUTION)[0]
+    # TripoSR's frame is Z-up; these are the turns its own demo applies for Y-up viewers.
+    mesh.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0]))
+    mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [0, 1, 0]))
+    srgb = np.asarray(mesh.visual.vertex_colors, dtype=float)[:, :3] / 255.0
+    colors = np.concatenate([np.round(srgb_to_linear(srgb) * 255), np.full((len(srgb), 1), 255)], axis=1)
+    hero = HeroMesh(np.asarray(mesh.vertices, dtype=float), np.asarray(mesh.faces), colors.astype(np.uint8))
+    return hero, f"TripoSR from {Path(model_path).name} ({len(hero.positions)} vertices)"
+
+
+def image_to_mesh(image: Image.Image, triposr_path: str, device: str) -> tuple[HeroMesh, str]:
+    """The best mesh this worker can make of ``image``, and which mesher made it (for the job's notes)."""
+    if triposr_usable(triposr_path):
+        return triposr_mesh(image, triposr_path, device)
+    return silhouette_mesh(image)
