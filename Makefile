@@ -5,17 +5,23 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-12)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements*.txt tools/gltf/package-lock.json | sha1sum | cut -c1-12)
+VIEWER := apps/viewer
+VIEWER_STAMP := $(VIEWER)/node_modules/.ci-stamp
+VIEWER_SOURCES := $(shell find $(VIEWER)/app $(VIEWER)/components $(VIEWER)/lib $(VIEWER)/types -type f) \
+	$(VIEWER)/next.config.mjs $(VIEWER)/tsconfig.json
 export OMP_NUM_THREADS ?= 1
 export PYTHONUNBUFFERED := 1
+export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help install install-dev redis-server demo test up down logs api worker redis lint bench clean
+.PHONY: help install install-dev redis-server demo test up down logs api worker redis lint bench clean \
+	viewer viewer-build chromium
 
 help:
 	@echo "make demo   - install, start the local stack, run real jobs, stop (KEEP=1 leaves it up)"
 	@echo "make test   - install dev dependencies and run the tests against real servers"
 	@echo "make up / down / logs - the local stack in the background"
 	@echo "make api / worker / redis - one part in the foreground"
-	@echo "make lint / bench"
+	@echo "make viewer (dev server) / viewer-build / lint / bench"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,15 +42,33 @@ install: $(RUNTIME_STAMP) redis-server
 install-dev: $(DEV_STAMP) redis-server
 
 redis-server:
-	@bash infra/local/ensure-redis.sh
+	@bash infra/local/ensure-package.sh redis-server redis-server
 
-demo: install
+$(VIEWER_STAMP): $(VIEWER)/package.json $(VIEWER)/package-lock.json
+	npm ci --prefix $(VIEWER) --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(VIEWER)/out/index.html: $(VIEWER_STAMP) $(VIEWER_SOURCES)
+	cd $(VIEWER) && node_modules/.bin/next build
+	touch $@
+
+viewer-build: $(VIEWER)/out/index.html
+
+viewer: $(VIEWER_STAMP)
+	@echo "dev server: http://localhost:3000/viewer/ (talking to the API on port $${API_PORT:-8000})"
+	cd $(VIEWER) && NEXT_PUBLIC_API_BASE_URL=$${NEXT_PUBLIC_API_BASE_URL:-http://127.0.0.1:$${API_PORT:-8000}} \
+		node_modules/.bin/next dev --hostname localhost --port $${VIEWER_PORT:-3000}
+
+chromium:
+	@bash infra/local/ensure-package.sh $${CHROMIUM_PATH:-/usr/bin/chromium} chromium
+
+demo: install viewer-build
 	$(PY) -m infra.local.demo $(if $(KEEP),--keep,)
 
-test: install-dev
+test: install-dev chromium viewer-build
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-up: install
+up: install viewer-build
 	$(PY) -m infra.local.stack up
 
 down:

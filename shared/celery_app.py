@@ -17,7 +17,7 @@ from kombu import Exchange, Queue
 from shared import queues
 from shared.config import Settings, get_settings
 
-TASK_MODULES = ("workers.orchestrator.tasks", "workers.env_gen.tasks")
+TASK_MODULES = ("workers.orchestrator.tasks", "workers.env_gen.tasks", "workers.splat.tasks")
 
 # Which queue a task lands on when its signature names none; a provider on another queue
 # (a GPU model, SageMaker) sets the queue on its stage's signature instead.

@@ -80,10 +80,11 @@ def test_api_and_workers_import_light_and_connect_to_nothing():
         "import socket, sys\n"
         "def refuse(*a, **k): raise AssertionError('connected at import time')\n"
         "socket.socket.connect = refuse\n"
-        "import apps.api.main, workers.orchestrator.tasks, workers.env_gen.tasks\n"
+        "import apps.api.main, workers.orchestrator.tasks, workers.env_gen.tasks, workers.splat.tasks\n"
         "from shared.providers import registry\n"
         "[registry.provider_class(*key) for key in registry.PROVIDERS]\n"
-        "heavy = [m for m in ('torch', 'diffusers', 'trimesh', 'pymongo', 'boto3') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'diffusers', 'trimesh', 'pymongo', 'boto3', 'av', 'pycolmap', 'gsplat')\n"
+        "         if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)

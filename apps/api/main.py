@@ -8,6 +8,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from apps.api.errors import install_error_handlers
 from apps.api.limits import BodySizeLimit
 from apps.api.routes import events, files, generations, health, providers, uploads
+from apps.api.viewer import mount_viewer
 from shared.config import get_settings
 from shared.version import CODE_VERSION
 
@@ -28,4 +29,5 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     for module in (health, generations, events, files, uploads, providers):
         app.include_router(module.router)
+    mount_viewer(app, settings)
     return app

@@ -19,6 +19,7 @@ DEMO_JOBS = [
     {"kind": "env", "prompt": "a dense pine forest at dawn", "seed": 2},
     {"kind": "env", "prompt": "desert ruins under a clear noon sky", "seed": 3},
 ]
+MAIN_ARTIFACT = {"env": "scene.glb", "splat": "scene.splat"}
 TERMINAL = {"completed", "failed", "canceled"}
 
 
@@ -48,6 +49,20 @@ def follow(client: httpx.Client, job_ids: list[str], timeout_s: float) -> dict[s
     raise TimeoutError(f"demo jobs did not finish within {timeout_s:.0f}s")
 
 
+def upload_orbit_video(client: httpx.Client) -> str:
+    """Render the sample orbit video (a textured room, ~2 s on this machine) and upload it."""
+    import tempfile
+    from pathlib import Path
+
+    from shared.splat.sample_video import render_orbit_video
+
+    with tempfile.TemporaryDirectory() as scratch:
+        video = render_orbit_video(Path(scratch) / "orbit.mp4").read_bytes()
+    upload = client.post("/v1/uploads", files={"file": ("orbit.mp4", video, "video/mp4")})
+    upload.raise_for_status()
+    return upload.json()["upload_id"]
+
+
 def run(keep: bool, timeout_s: float) -> int:
     settings = get_settings()
     base_url = f"http://{settings.api_host}:{settings.api_port}"
@@ -60,11 +75,13 @@ def run(keep: bool, timeout_s: float) -> int:
     try:
         with httpx.Client(base_url=base_url, timeout=10) as client:
             job_ids = []
-            for body in DEMO_JOBS:
+            splat_job = {"kind": "splat", "video": upload_orbit_video(client)}
+            for body in [*DEMO_JOBS, splat_job]:
                 created = client.post("/v1/generations", json=body)
                 created.raise_for_status()
                 job_ids.append(created.json()["job_id"])
-                print(f"submitted {body['kind']} job {job_ids[-1]}: {body['prompt']!r}")
+                what = body.get("prompt") or "a video orbiting a textured room (made in code)"
+                print(f"submitted {body['kind']} job {job_ids[-1]}: {what!r}")
             print()
             follow(client, job_ids, timeout_s)
             print()
@@ -75,14 +92,22 @@ def run(keep: bool, timeout_s: float) -> int:
                     print(f"job {job_id} {job['status']}: {job['error']}")
                     continue
                 signed = client.get(f"/v1/generations/{job_id}/presigned").json()
-                print(f"job {job_id} completed in {sum(job['timings'].values()):.2f}s of stage time:")
-                for name, info in sorted(job["artifacts"].items()):
-                    print(f"  {name:<15} {info['bytes']:>9} B  {settings.resolved_object_store_url}/{info['key']}")
-                print(f"  signed URL of scene.glb (valid {signed['expires_in']}s):")
-                print(f"    {signed['artifacts']['scene.glb']['url']}")
+                main = MAIN_ARTIFACT[job["kind"]]
+                shown = [name for name in sorted(job["artifacts"]) if "/" not in name]
+                hidden = len(job["artifacts"]) - len(shown)
+                print(f"{job['kind']} job {job_id} completed in {sum(job['timings'].values()):.2f}s of stage time:")
+                for name in shown:
+                    info = job["artifacts"][name]
+                    print(f"  {name:<17} {info['bytes']:>9} B  {settings.resolved_object_store_url}/{info['key']}")
+                if hidden:
+                    print(f"  (+{hidden} more under frames/, sparse/ …)")
+                print(f"  signed URL of {main} (valid {signed['expires_in']}s):")
+                print(f"    {signed['artifacts'][main]['url']}")
+                print(f"  in the viewer: {base_url}/viewer/job/?id={job_id}")
     finally:
         if keep:
-            print(f"\nKEEP=1: the stack stays up. API: {base_url}  — stop it with 'make down'.")
+            print(f"\nKEEP=1: the stack stays up. Open the viewer: {base_url}/viewer/")
+            print(f"API: {base_url}  (OpenAPI: {base_url}/docs). Stop everything with 'make down'.")
         else:
             stopped = stack.down(settings.data_dir)
             print(f"\nStopped {', '.join(stopped)}.")

@@ -27,15 +27,26 @@ class Step:
 
 PIPELINES: dict[str, tuple[Step, ...]] = {
     "env": (Step("orchestrator.plan"), Step("env_gen.run_env", "env"), Step("orchestrator.finalize")),
+    "splat": (
+        Step("splat.extract_frames"),
+        Step("splat.structure_from_motion"),
+        Step("splat.train", "train"),
+        Step("splat.convert"),
+        Step("orchestrator.finalize"),
+    ),
 }
 
-PROVIDER_STAGES: dict[str, tuple[str, ...]] = {"env": ("plan", "env")}
+PROVIDER_STAGES: dict[str, tuple[str, ...]] = {"env": ("plan", "env"), "splat": ("train",)}
 
 ERROR_TASK = "orchestrator.mark_failed"
 
 
 def default_providers(kind: str, settings: Settings) -> dict[str, str]:
-    defaults = {"plan": settings.default_plan_provider, "env": settings.default_env_provider}
+    defaults = {
+        "plan": settings.default_plan_provider,
+        "env": settings.default_env_provider,
+        "train": settings.default_train_provider,
+    }
     return {stage: defaults[stage] for stage in PROVIDER_STAGES[kind]}
 
 

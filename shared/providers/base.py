@@ -14,6 +14,8 @@ from pydantic import BaseModel, ConfigDict
 from shared import queues
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from shared.config import Settings
     from shared.pipeline.context import StageContext
 
@@ -58,4 +60,17 @@ class EnvGenerator(Provider):
     stage = "env"
 
     def generate(self, ctx: StageContext, plan: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class SplatTrainer(Provider):
+    """Stage ``train``: Gaussians from the job's sparse model (``sparse/0/*``) and frames (``frames/*``).
+
+    Returns a local 3DGS PLY (INRIA layout) and facts about the training; the stage validates the
+    file and stores it as ``point_cloud.ply``, so every trainer's output passes the same checks.
+    """
+
+    stage = "train"
+
+    def train(self, ctx: StageContext) -> tuple[Path, dict[str, Any]]:
         raise NotImplementedError

@@ -23,10 +23,6 @@ PROVIDERS: dict[tuple[str, str], str] = {
     ("env", "sdxl_triposr"): "shared.providers.env_sdxl_triposr:SDXLTripoSREnvGenerator",
 }
 
-STAGES_BY_KIND: dict[str, tuple[str, ...]] = {
-    "env": ("plan", "env"),
-}
-
 
 def names(stage: str) -> list[str]:
     """Provider names registered for a stage, sorted."""

@@ -1,1 +1,1 @@
-"""Gaussian-splat worker group (``splat``): its tasks arrive with issue 5."""
+"""Gaussian-splat worker group: frames, structure-from-motion, training and conversion."""

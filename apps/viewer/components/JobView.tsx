@@ -1,0 +1,310 @@
+"use client";
+
+import dynamic from "next/dynamic";
+import Link from "next/link";
+import { useEffect, useMemo, useState } from "react";
+
+import { api, ApiError, downloadUrl, type JobPublic, type JobStatus, TERMINAL } from "@/lib/api";
+import { formatAge, formatBytes, formatDuration, humanize, kindLabel, requestSummary } from "@/lib/format";
+import { useLiveStatus } from "@/lib/useLiveStatus";
+
+import styles from "./JobView.module.css";
+import { ModelPreview } from "./ModelPreview";
+import { ProgressBar, StatusBadge } from "./Status";
+
+// The splat viewer (and its share of three.js) is loaded only for jobs that have scene.splat.
+const SplatPreview = dynamic(() => import("./SplatPreview").then((m) => m.SplatPreview), {
+  ssr: false,
+  loading: () => <p className="muted">Loading the splat viewer…</p>,
+});
+
+const MAIN_FIRST = ["scene.glb", "model.glb", "scene.splat", "manifest.json"];
+
+/** The newer of two views of a job's status: a terminal status wins (it is never overwritten). */
+function newest(a: JobStatus | null, b: JobStatus | null): JobStatus | null {
+  if (a && TERMINAL.has(a.status)) return a;
+  if (b && TERMINAL.has(b.status)) return b;
+  return a ?? b;
+}
+
+function stageLabel(status: JobStatus): string {
+  const stage = humanize(status.stage);
+  if (status.status === "completed") return "Completed";
+  if (status.status === "canceled") return "Canceled";
+  if (status.status === "failed") return stage ? `Failed during: ${stage.toLowerCase()}` : "Failed";
+  if (status.status === "queued") return stage || "Waiting for a worker";
+  return stage || "Starting";
+}
+
+function basename(name: string): string {
+  return name.split("/").pop() ?? name;
+}
+
+function glbArtifact(names: string[]): string | undefined {
+  return ["scene.glb", "model.glb"].find((n) => names.includes(n)) ?? names.find((n) => n.endsWith(".glb"));
+}
+
+export function JobView({ jobId }: { jobId: string }) {
+  const live = useLiveStatus(jobId);
+  const [job, setJob] = useState<JobPublic | null>(null);
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const [canceled, setCanceled] = useState<JobStatus | null>(null);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+  const [canceling, setCanceling] = useState(false);
+  const [manifest, setManifest] = useState<string | null>(null);
+
+  const status = newest(newest(live.status, canceled), job);
+  const phaseKey = `${status?.status ?? ""}|${status?.stage ?? ""}`;
+
+  // The full record (request, artifacts, timings) again whenever the status or the stage changes.
+  useEffect(() => {
+    let current = true;
+    api
+      .getJob(jobId)
+      .then((loaded) => current && setJob(loaded))
+      .catch((error: ApiError) => current && setLoadError(error));
+    return () => {
+      current = false;
+    };
+  }, [jobId, phaseKey]);
+
+  const artifactNames = useMemo(() => {
+    const names = Object.keys(job?.artifacts ?? {});
+    const rank = (name: string) => (MAIN_FIRST.includes(name) ? MAIN_FIRST.indexOf(name) : MAIN_FIRST.length);
+    return names.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  }, [job]);
+  const hasManifest = artifactNames.includes("manifest.json");
+
+  useEffect(() => {
+    if (!hasManifest) return;
+    let current = true;
+    api
+      .artifactText(jobId, "manifest.json")
+      .then((text) => {
+        if (!current) return;
+        try {
+          setManifest(JSON.stringify(JSON.parse(text), null, 2));
+        } catch {
+          setManifest(text);
+        }
+      })
+      .catch((error: ApiError) => current && setManifest(`Could not load the manifest: ${error.message}`));
+    return () => {
+      current = false;
+    };
+  }, [jobId, hasManifest]);
+
+  const cancel = async () => {
+    setCanceling(true);
+    setCancelError(null);
+    try {
+      setCanceled(await api.cancel(jobId));
+    } catch (error) {
+      setCancelError(error instanceof ApiError ? error.message : String(error));
+    } finally {
+      setCanceling(false);
+    }
+  };
+
+  if (loadError && !job) {
+    return (
+      <div className={styles.page}>
+        <Link href="/">← All jobs</Link>
+        <div className={`card ${styles.failure}`} role="alert" data-testid="load-error">
+          <h2>{loadError.status === 404 ? "No such job" : "Could not load the job"}</h2>
+          <p>{loadError.message}</p>
+        </div>
+      </div>
+    );
+  }
+  if (!status) {
+    return (
+      <div className={styles.page}>
+        <Link href="/">← All jobs</Link>
+        <p className="muted">Loading job {jobId}…</p>
+      </div>
+    );
+  }
+
+  const active = !TERMINAL.has(status.status);
+  const glb = glbArtifact(artifactNames);
+  const splat = artifactNames.includes("scene.splat") ? "scene.splat" : undefined;
+  const thumbnail = artifactNames.find((name) => /^thumbnail\.(png|jpe?g|webp)$/.test(name));
+  const otherModels = artifactNames.filter((name) => /^model\.(obj|ply|stl|fbx)$/.test(name));
+  const summary = job ? requestSummary(job.request) : "";
+  const transportLabel =
+    live.transport === "stream" ? "live" : live.transport === "polling" ? "polling every second" : live.transport;
+
+  return (
+    <div className={styles.page} data-testid="job-view" data-job-id={jobId}>
+      <Link href="/">← All jobs</Link>
+
+      <header className={styles.header}>
+        <div>
+          <div className={styles.titleRow}>
+            <h1>{kindLabel(status.kind)}</h1>
+            <StatusBadge status={status.status} />
+          </div>
+          <p className={styles.meta}>
+            <span className="mono">{jobId}</span>
+            {job && (
+              <>
+                {" · "}
+                <span title={job.created_at}>created {formatAge(job.created_at)}</span>
+              </>
+            )}
+          </p>
+          {summary && (
+            <p className={styles.prompt}>{typeof job?.request.prompt === "string" ? `“${summary}”` : `From ${summary}`}</p>
+          )}
+        </div>
+        {active && (
+          <button
+            type="button"
+            className="button danger"
+            onClick={() => void cancel()}
+            disabled={canceling}
+            data-testid="cancel"
+          >
+            {canceling ? "Canceling…" : "Cancel job"}
+          </button>
+        )}
+      </header>
+      {cancelError && (
+        <p className={styles.inlineError} role="alert">
+          {cancelError}
+        </p>
+      )}
+
+      <section className={`card ${styles.progress}`} data-testid="job-progress">
+        <div className={styles.progressHead}>
+          <span className={styles.stage} data-testid="job-stage">
+            {stageLabel(status)}
+          </span>
+          <span className={styles.percent} data-testid="job-percent">
+            {status.progress}%
+          </span>
+        </div>
+        <ProgressBar progress={status.progress} status={status.status} />
+        <div className={styles.progressFoot}>
+          <span className="muted">{status.message}</span>
+          <span
+            className={`${styles.transport} ${live.transport === "stream" ? styles.transportLive : ""}`}
+            data-testid="transport"
+            data-transport={live.transport}
+          >
+            {transportLabel}
+          </span>
+        </div>
+        {live.problem && active && <p className={styles.inlineError}>Lost contact with the API: {live.problem}</p>}
+      </section>
+
+      {status.status === "failed" && (
+        <section className={`card ${styles.failure}`} role="alert" data-testid="job-error">
+          <h2>The job failed{status.error?.stage ? ` while ${humanize(status.error.stage).toLowerCase()}` : ""}</h2>
+          <p className={styles.failureMessage}>{status.error?.message ?? status.message ?? "No reason was given."}</p>
+          {status.error && (
+            <p className={styles.failureMeta}>
+              <code>{status.error.code}</code> · {status.error.type}
+            </p>
+          )}
+        </section>
+      )}
+      {status.status === "canceled" && (
+        <section className={`card ${styles.notice}`} data-testid="job-canceled">
+          This job was canceled{status.message ? `: ${status.message}` : "."}
+        </section>
+      )}
+
+      <div className={styles.grid}>
+        <div className={styles.previewColumn}>
+          {splat && <SplatPreview src={downloadUrl(jobId, splat)} />}
+          {glb && <ModelPreview src={downloadUrl(jobId, glb)} alt={summary || `${kindLabel(status.kind)} result`} />}
+          {!splat && !glb && (
+            <div className={styles.placeholder}>
+              {active
+                ? "The 3D preview appears here when the job has finished."
+                : otherModels.length > 0
+                  ? `The browser preview shows GLB and .splat results; download ${otherModels.join(", ")} below.`
+                  : "This job has no 3D result to preview."}
+            </div>
+          )}
+        </div>
+
+        <aside className={styles.side}>
+          {thumbnail && (
+            <section className="card">
+              <h3>Thumbnail</h3>
+              <img className={styles.thumbnail} src={downloadUrl(jobId, thumbnail)} alt="thumbnail" data-testid="thumbnail" />
+            </section>
+          )}
+          <section className="card">
+            <h3>Downloads</h3>
+            {artifactNames.length === 0 ? (
+              <p className="muted">{active ? "Files appear here as the job writes them." : "No files."}</p>
+            ) : (
+              <ul className={styles.downloads}>
+                {artifactNames.map((name) => (
+                  <li key={name}>
+                    <a
+                      className="button"
+                      href={downloadUrl(jobId, name)}
+                      download={basename(name)}
+                      data-testid={`download-${name}`}
+                    >
+                      <span aria-hidden>⬇</span> {name}
+                    </a>
+                    <span className="muted">{formatBytes(job?.artifacts[name]?.bytes ?? 0)}</span>
+                  </li>
+                ))}
+              </ul>
+            )}
+          </section>
+          {job && (
+            <section className="card">
+              <h3>Details</h3>
+              <dl className={styles.details}>
+                {Object.entries(job.providers).map(([stage, name]) => (
+                  <div key={stage}>
+                    <dt>{humanize(stage)} provider</dt>
+                    <dd>{name}</dd>
+                  </div>
+                ))}
+                {Object.entries(job.timings).map(([stage, seconds]) => (
+                  <div key={`t-${stage}`}>
+                    <dt>{humanize(stage)}</dt>
+                    <dd>{formatDuration(seconds)}</dd>
+                  </div>
+                ))}
+                {typeof job.request.seed === "number" && (
+                  <div>
+                    <dt>Seed</dt>
+                    <dd>{job.request.seed}</dd>
+                  </div>
+                )}
+              </dl>
+              {job.notes.length > 0 && (
+                <ul className={styles.notes}>
+                  {job.notes.map((note, index) => (
+                    <li key={index}>{note}</li>
+                  ))}
+                </ul>
+              )}
+            </section>
+          )}
+        </aside>
+      </div>
+
+      {manifest !== null && (
+        <section className="card">
+          <details open>
+            <summary className={styles.summary}>manifest.json</summary>
+            <pre className={styles.manifest} data-testid="manifest">
+              {manifest}
+            </pre>
+          </details>
+        </section>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,172 @@
+"""The ``splat`` job: frames -> structure from motion -> training -> ``.splat``. Each function is one stage.
+
+Stages share nothing but the object store (each may run on another machine): every one fetches
+its inputs from ``jobs/<id>/…``, works in ``ctx.workdir`` and stores its outputs, including a
+small JSON report that later stages and the manifest's ``details`` read.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import InvalidRequest
+from shared.pipeline.context import StageContext, job_key
+from shared.providers.registry import provider_class
+from shared.splat import artifacts
+
+if TYPE_CHECKING:
+    from shared.splat.frames import Frame, FrameLimits, Sampling
+
+EXTRACT_PROGRESS = (0, 10)
+SFM_PROGRESS = (10, 35)
+TRAIN_PROGRESS = (35, 80)
+CONVERT_PROGRESS = (80, 90)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+def _natural_key(key: str) -> list[Any]:
+    """``frame_2`` before ``frame_10``: frames named without zero padding still keep capture order."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
+
+
+def _frame_limits(ctx: StageContext) -> tuple[FrameLimits, Sampling]:
+    from shared.splat.frames import FrameLimits, Sampling
+
+    s = ctx.settings
+    return (FrameLimits(s.splat_max_video_bytes, s.splat_max_video_duration_s, s.splat_max_video_pixels),
+            Sampling(s.splat_frame_rate, s.splat_max_frames, s.splat_frame_max_side, s.splat_blur_drop_fraction))
+
+
+def _video_candidates(ctx: StageContext, key: str, out_dir: Path) -> tuple[list[Frame], dict[str, Any]]:
+    from shared.splat.frames import probe_video, sample_video
+
+    limits, sampling = _frame_limits(ctx)
+    size = ctx.objects.size(key)
+    if size > limits.max_bytes:
+        raise InvalidRequest(f"the video is {size} bytes, over the limit of {limits.max_bytes}")
+    local = ctx.workdir / f"input{Path(key).suffix.lower()[:8]}"
+    ctx.objects.download(key, local)
+    info = probe_video(local, limits)
+    duration = f"{info['duration_s']:.1f} s" if info["duration_s"] else "unknown length"
+    ctx.report(0.05, f"video {info['width']}x{info['height']} {info['codec']}, {duration}")
+    candidates = sample_video(local, out_dir, info, limits, sampling, lambda f, m: ctx.report(0.05 + 0.75 * f, m))
+    return candidates, {"video": key, **info}
+
+
+def _image_candidates(ctx: StageContext, prefix: str, out_dir: Path) -> tuple[list[Frame], dict[str, Any]]:
+    from shared.splat.frames import evenly, load_images
+
+    limits, sampling = _frame_limits(ctx)
+    keys = sorted((k for k in ctx.objects.list(prefix) if Path(k).suffix.lower() in IMAGE_SUFFIXES), key=_natural_key)
+    if not keys:
+        raise InvalidRequest(f"no {', '.join(IMAGE_SUFFIXES)} frames under {prefix!r}")
+    chosen = [keys[i] for i in evenly(len(keys), sampling.max_candidates)]
+    total = sum(ctx.objects.size(k) for k in chosen)
+    if total > limits.max_bytes:
+        raise InvalidRequest(f"the frames under {prefix!r} total {total} bytes, over the limit of {limits.max_bytes}")
+    local_dir = ctx.workdir / "inputs"
+    local_dir.mkdir()
+    paths = []
+    for number, key in enumerate(chosen):
+        path = local_dir / f"{number:05d}{Path(key).suffix.lower()}"
+        ctx.objects.download(key, path)
+        paths.append((key, path))
+        ctx.report(0.4 * (number + 1) / len(chosen), f"fetched {number + 1} of {len(chosen)} frames")
+    return load_images(paths, out_dir, limits, sampling), {"frames_prefix": prefix, "images": len(keys)}
+
+
+def extract_frames(ctx: StageContext) -> None:
+    """Write ``frames/frame_0001.jpg…`` (sharp, evenly spaced, scaled) and ``frames.json`` from the input."""
+    from shared.splat.frames import select_frames
+
+    request = ctx.request
+    candidates_dir = ctx.workdir / "candidates"
+    candidates_dir.mkdir()
+    if request.get("video"):
+        candidates, source = _video_candidates(ctx, request["video"], candidates_dir)
+    elif request.get("frames_prefix"):
+        candidates, source = _image_candidates(ctx, request["frames_prefix"], candidates_dir)
+    else:
+        raise InvalidRequest("a splat job needs a video or a frames_prefix")
+    _, sampling = _frame_limits(ctx)
+    kept, dropped = select_frames(candidates, sampling)
+    index = []
+    for number, frame in enumerate(kept, 1):
+        name = artifacts.frame_name(number)
+        ctx.put_artifact(f"{artifacts.FRAMES_DIR}/{name}", frame.path, "image/jpeg")
+        index.append(frame.as_dict(name))
+        ctx.report(0.8 + 0.2 * number / len(kept), f"stored {number} of {len(kept)} frames")
+    artifacts.put_json(ctx, artifacts.FRAMES_INDEX, {
+        "source": source, "candidates": len(candidates), "dropped_blurry": dropped, "frames": index,
+    })
+
+
+def structure_from_motion(ctx: StageContext) -> None:
+    """Run COLMAP on the frames; store the sparse model under ``sparse/0/`` and ``sfm.json``."""
+    from shared.splat.sfm import SfmOptions, reconstruct
+
+    image_dir = ctx.workdir / "images"
+    names = artifacts.download_frames(ctx, image_dir)
+    ctx.report(0.02, f"fetched {len(names)} frames")
+    s = ctx.settings
+    options = SfmOptions(s.splat_sfm_max_features, s.splat_sfm_overlap, s.splat_sfm_min_registered_fraction)
+    result = reconstruct(image_dir, names, ctx.workdir, options, ctx.report)
+    for path in sorted(result.model_dir.iterdir()):
+        ctx.put_artifact(f"{artifacts.SPARSE_DIR}/{path.name}", path, "application/octet-stream")
+    artifacts.put_json(ctx, artifacts.SFM_REPORT, result.as_dict())
+    ctx.report(1.0, f"{len(result.registered)} of {len(names)} frames registered, {result.points} points")
+
+
+def train_splats(ctx: StageContext) -> None:
+    """Train with the job's ``train`` provider; store its PLY (once it passes the PLY checks) and ``training.json``."""
+    from shared.splat.ply import open_ply
+
+    name = ctx.job["providers"]["train"]
+    trainer = provider_class("train", name)(ctx.provider_options("train"))
+    ply, facts = trainer.train(ctx)
+    splats = len(open_ply(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
+                          max_bytes=ctx.settings.splat_max_ply_bytes))
+    ctx.put_artifact(artifacts.POINT_CLOUD, ply, "application/octet-stream")
+    artifacts.put_json(ctx, artifacts.TRAINING_REPORT, {"trainer": name, "splats": splats, **facts})
+
+
+def convert(ctx: StageContext) -> None:
+    """Write ``scene.splat`` from the PLY, ``thumbnail.jpg`` from the sharpest registered frame, and ``splat.json``."""
+    from shared.splat.convert import ply_to_splat
+    from shared.splat.frames import thumbnail_jpeg
+
+    ply = ctx.workdir / artifacts.POINT_CLOUD
+    ctx.objects.download(job_key(ctx.job_id, artifacts.POINT_CLOUD), ply)
+    out = ctx.workdir / artifacts.SCENE_SPLAT
+    stats = ply_to_splat(ply, out, max_vertices=ctx.settings.splat_max_ply_vertices,
+                         max_bytes=ctx.settings.splat_max_ply_bytes)
+    ctx.report(0.6, f"{stats['splats']} splats converted")
+    info = ctx.put_artifact(artifacts.SCENE_SPLAT, out, "application/octet-stream")
+
+    registered = set(ctx.read_json_artifact(artifacts.SFM_REPORT)["registered_frames"])
+    frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)["frames"]
+    sharpest = max((f for f in frames if f["name"] in registered), key=lambda f: f["sharpness"])
+    frame = ctx.read_artifact(f"{artifacts.FRAMES_DIR}/{sharpest['name']}")
+    ctx.put_artifact(artifacts.THUMBNAIL, thumbnail_jpeg(frame), "image/jpeg")
+    artifacts.put_json(ctx, artifacts.SPLAT_REPORT, {**stats, "bytes": info.bytes, "thumbnail_frame": sharpest["name"]})
+    ctx.add_details(splat_details(ctx))
+    ctx.report(1.0, f"scene.splat ready: {stats['splats']} splats")
+
+
+def splat_details(ctx: StageContext) -> dict[str, Any]:
+    """What the manifest's ``details`` says about a finished splat job, from the stages' reports."""
+    frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)
+    sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
+    training = ctx.read_json_artifact(artifacts.TRAINING_REPORT)
+    splat = ctx.read_json_artifact(artifacts.SPLAT_REPORT)
+    return {
+        "frames": len(frames["frames"]),
+        "frames_registered": sfm["registered"],
+        "sfm_points": sfm["points"],
+        "mean_reprojection_error_px": sfm["mean_reprojection_error_px"],
+        "trainer": training["trainer"],
+        "splats": splat["splats"],
+        "bounds": splat["bounds"],
+    }

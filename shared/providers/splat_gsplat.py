@@ -1,0 +1,63 @@
+"""3D Gaussian Splatting training on a CUDA GPU with gsplat (queue ``gpu_tasks``).
+
+Starts from the same SfM-initialised Gaussians as ``points`` and optimises them against the
+registered frames; iterations and densification come from the ``SPLAT_GSPLAT_*`` settings, and a
+request may lower the iteration count.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared import queues
+from shared.errors import ProviderUnavailable
+from shared.providers.base import SplatTrainer
+
+if TYPE_CHECKING:
+    from shared.config import Settings
+    from shared.pipeline.context import StageContext
+
+
+class GsplatOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    iterations: int | None = Field(None, ge=1, le=100_000, description="training steps (default: the setting)")
+
+
+class GsplatSplatTrainer(SplatTrainer):
+    name = "gsplat"
+    version = "1"
+    queue = queues.GPU
+    Options = GsplatOptions
+
+    @classmethod
+    def check_available(cls, settings: Settings) -> None:
+        try:
+            import gsplat  # noqa: F401
+            import torch
+        except ImportError as error:
+            raise ProviderUnavailable(f"the gsplat provider needs torch and gsplat installed ({error})") from None
+        if not torch.cuda.is_available():
+            raise ProviderUnavailable("the gsplat provider needs a CUDA GPU, and this server has none")
+
+    def train(self, ctx: StageContext) -> tuple[Path, dict[str, Any]]:
+        from shared.splat import artifacts, gsplat_train
+        from shared.splat.gaussians import from_points
+        from shared.splat.ply import write_ply
+        from shared.splat.sfm import load_points
+
+        self.check_available(ctx.settings)
+        model = artifacts.download_model(ctx, ctx.workdir / "sparse")
+        image_dir = ctx.workdir / "images"
+        artifacts.download_frames(ctx, image_dir)
+        views = gsplat_train.load_views(model, image_dir, ctx.workdir)
+        initial = from_points(*load_points(model))
+        config = gsplat_train.TrainConfig.from_settings(ctx.settings, self.options.iterations)
+        ctx.report(0.05, f"training {len(initial)} Gaussians on {len(views)} views")
+        trained = gsplat_train.train(views, initial, config, lambda f, m: ctx.report(0.05 + 0.9 * f, m))
+        ply = ctx.workdir / "point_cloud.ply"
+        write_ply(ply, trained)
+        return ply, {"iterations": config.iterations, "initial_splats": len(initial), "views": len(views)}

@@ -1,0 +1,133 @@
+"""The viewer (apps/viewer) in a real Chromium against a real stack: redis, a worker, a uvicorn API.
+
+The API serves the built static export at ``/viewer/``; ``apps/viewer/tests/e2e.mjs`` (playwright-core)
+creates an env job through the form, follows it to ``completed``, checks that the 3D canvas draws
+the scene, downloads the GLB through its button and compares it with the API's bytes, shows a failed
+job's error, drops the event stream to see polling take over, and previews a ``.splat``. The
+screenshot is left in ``test-artifacts/viewer.png``.
+
+Nothing here is skipped: a missing build or browser is a failure that says what to run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from types import SimpleNamespace
+
+import httpx
+import pytest
+
+from apps.api.viewer import mount_viewer
+from infra.local import stack
+
+ROOT = Path(__file__).resolve().parents[1]
+VIEWER = ROOT / "apps" / "viewer"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+E2E_TIMEOUT_S = 240
+
+
+def _node() -> str:
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not installed; the viewer tests need Node 20+ (and `make viewer-build`)")
+    return node
+
+
+def _require_installed() -> None:
+    if not (VIEWER / "node_modules" / "playwright-core").is_dir():
+        pytest.fail("the viewer's npm packages are not installed: run `make viewer-build` "
+                    "(npm ci --prefix apps/viewer && next build)")
+
+
+def _require_built() -> None:
+    _require_installed()
+    if not (VIEWER / "out" / "index.html").is_file():
+        pytest.fail("the viewer is not built (apps/viewer/out/index.html is missing): run `make viewer-build`")
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        pytest.fail(f"no Chromium at {CHROMIUM}: install it with `apt-get install -y chromium` (as root), "
+                    "or set CHROMIUM_PATH")
+
+
+def _run_node(args: list[str], env: dict[str, str], timeout_s: float) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run([_node(), *args], cwd=VIEWER, env=env, capture_output=True, text=True,
+                              timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired as expired:
+        out = (expired.stdout or b"").decode() if isinstance(expired.stdout, bytes) else expired.stdout or ""
+        pytest.fail(f"node {' '.join(args)} did not finish within {timeout_s}s:\n{out[-6000:]}")
+
+
+@pytest.fixture(scope="module")
+def viewer_api(worker, data_dir):
+    """A real uvicorn API (the same start-up path as ``make up``) serving the built viewer."""
+    _require_built()
+    port = stack.free_port()
+    service = stack.start_api("127.0.0.1", port, dict(os.environ), data_dir / "logs" / "viewer-api")
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            stack.wait_for_api(base_url)
+        except TimeoutError:
+            pytest.fail(f"the API did not become ready:\n{service.log_path.read_text()[-4000:]}")
+        page = httpx.get(f"{base_url}/viewer/", timeout=10)
+        if page.status_code != 200 or "text/html" not in page.headers.get("content-type", ""):
+            pytest.fail(f"the API does not serve the viewer at /viewer/ ({page.status_code}: {page.text[:300]}); "
+                        "create_app must call apps.api.viewer.mount_viewer(app, settings)")
+        yield base_url
+    finally:
+        service.stop()
+
+
+def test_mount_viewer_without_a_build_answers_json_404(tmp_path):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    app = FastAPI()
+    assert mount_viewer(app, SimpleNamespace(viewer_dir=tmp_path / "missing")) is False
+    client = TestClient(app)
+    for path in ("/viewer", "/viewer/", "/viewer/job/?id=x"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 404, path
+        assert response.json() == {"code": "viewer_not_built", "message": "run make viewer-build", "detail": None}
+
+
+def test_mount_viewer_serves_the_static_export(tmp_path):
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    (tmp_path / "job").mkdir()
+    (tmp_path / "index.html").write_text("<html>home</html>")
+    (tmp_path / "job" / "index.html").write_text("<html>job</html>")
+    (tmp_path / "404.html").write_text("<html>missing</html>")
+    app = FastAPI()
+    assert mount_viewer(app, SimpleNamespace(viewer_dir=tmp_path)) is True
+    client = TestClient(app)
+    assert client.get("/viewer", follow_redirects=False).status_code in (307, 308)
+    assert client.get("/viewer/").text == "<html>home</html>"
+    assert client.get("/viewer/job/?id=abc").text == "<html>job</html>"
+    missing = client.get("/viewer/nope/")
+    assert (missing.status_code, missing.text) == (404, "<html>missing</html>")
+
+
+def test_live_status_follows_stream_then_polls():
+    """Unit tests of the SSE-then-polling logic (node's test runner, fake EventSource and timers)."""
+    _require_installed()
+    result = _run_node(["--test", "tests/live-status.test.mjs"], dict(os.environ), 120)
+    assert result.returncode == 0, f"node --test failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
+    assert "# fail 0" in result.stdout
+
+
+def test_viewer_in_browser(viewer_api):
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / "viewer.png"
+    screenshot.unlink(missing_ok=True)
+    env = {**os.environ, "MMF_BASE_URL": viewer_api, "CHROMIUM_PATH": CHROMIUM, "MMF_E2E_ARTIFACTS": str(ARTIFACTS)}
+    result = _run_node(["tests/e2e.mjs"], env, E2E_TIMEOUT_S)
+    report = f"{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"viewer e2e failed (screenshots in {ARTIFACTS}):\n{report}"
+    assert "4 passed, 0 failed" in result.stdout, report
+    assert screenshot.is_file() and screenshot.stat().st_size > 10_000, f"no screenshot at {screenshot}"
