@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     api_port: int = 8000
     public_base_url: str = ""
     cors_allow_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
+    api_keys: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    rate_limit_per_minute: int = Field(0, ge=0)
     signing_secret: str = DEV_SIGNING_SECRET
     signed_url_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600)
 
@@ -126,6 +128,20 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _parse_api_keys(cls, value: object) -> object:
+        """``name:sha256hex,name2:sha256hex`` (make an entry with ``python -m apps.api.auth NAME KEY``)."""
+        if not isinstance(value, str):
+            return value
+        keys = {}
+        for entry in filter(None, (part.strip() for part in value.split(","))):
+            name, _, digest = entry.partition(":")
+            if not name or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+                raise ValueError("API_KEYS entries are name:sha256-hex-digest (never the key itself)")
+            keys[name] = digest
+        return keys
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Settings:

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from apps.api import deps
-from apps.api.routes.generations import load_job
+from apps.api.routes.generations import OwnedJob
 from shared.config import Settings
 from shared.jobs import JobStore
 from shared.jobs.base import TERMINAL
@@ -58,12 +58,11 @@ async def status_events(
 
 @router.get("/{job_id}/events", response_class=StreamingResponse)
 def generation_events(
-    job_id: str,
+    job: OwnedJob,
     request: Request,
     jobs: Annotated[JobStore, Depends(deps.jobs)],
     settings: Annotated[Settings, Depends(deps.settings)],
 ) -> StreamingResponse:
-    load_job(jobs, job_id)
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(status_events(request, jobs, job_id, settings), media_type="text/event-stream",
+    return StreamingResponse(status_events(request, jobs, job["job_id"], settings), media_type="text/event-stream",
                              headers=headers)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import StreamingResponse
 
 from apps.api import deps
+from apps.api.auth import Owner
 from apps.api.errors import ApiError
 from shared.config import Settings
 from shared.jobs import DuplicateJob, JobStore, Status
@@ -35,15 +36,15 @@ SettingsDep = Annotated[Settings, Depends(deps.settings)]
 CeleryDep = Annotated[Celery, Depends(deps.celery)]
 
 
-def _owner() -> str:
-    return ""
-
-
-def load_job(jobs: JobStore, job_id: str) -> dict[str, Any]:
+def owned_job(job_id: str, jobs: Jobs, owner: Owner) -> dict[str, Any]:
+    """The job if it exists and belongs to the caller; another owner's job is as absent as a missing one."""
     job = jobs.get(job_id) if len(job_id) <= 64 else None
-    if job is None or job["owner"] != _owner():
+    if job is None or job["owner"] != owner:
         raise ApiError(404, "job_not_found", f"no job {job_id!r}")
     return job
+
+
+OwnedJob = Annotated[dict[str, Any], Depends(owned_job)]
 
 
 def _public(job: dict[str, Any]) -> JobPublic:
@@ -75,6 +76,7 @@ def create_generation(
     objects: Objects,
     settings: SettingsDep,
     app: CeleryDep,
+    owner: Owner,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> JobCreated:
     """Record the job as ``queued`` and send its chain; the reply does not wait for any work."""
@@ -83,7 +85,6 @@ def create_generation(
     providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
     request = prepare_request(body, objects)
     request_hash = _request_hash(body)
-    owner = _owner()
     if idempotency_key:
         existing = jobs.find_by_idempotency_key(owner, idempotency_key)
         if existing is not None:
@@ -110,6 +111,7 @@ def create_generation(
 @router.get("", response_model=JobPage)
 def list_generations(
     jobs: Jobs,
+    owner: Owner,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -118,7 +120,7 @@ def list_generations(
 ) -> JobPage:
     limit = min(limit, settings.max_page_size)
     status_filter = status.value if status else None
-    items = jobs.list(owner=_owner(), kind=kind, status=status_filter, limit=limit + 1, offset=offset)
+    items = jobs.list(owner=owner, kind=kind, status=status_filter, limit=limit + 1, offset=offset)
     more = len(items) > limit
     return JobPage(
         items=[_public(job) for job in items[:limit]], limit=limit, offset=offset,
@@ -127,19 +129,19 @@ def list_generations(
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def get_generation(job_id: str, jobs: Jobs) -> JobPublic:
-    return _public(load_job(jobs, job_id))
+def get_generation(job: OwnedJob) -> JobPublic:
+    return _public(job)
 
 
 @router.get("/{job_id}/status", response_model=JobStatus)
-def get_status(job_id: str, jobs: Jobs) -> JobStatus:
-    return JobStatus.model_validate(load_job(jobs, job_id))
+def get_status(job: OwnedJob) -> JobStatus:
+    return JobStatus.model_validate(job)
 
 
 @router.post("/{job_id}/cancel", response_model=JobStatus)
-def cancel_generation(job_id: str, jobs: Jobs) -> JobStatus:
+def cancel_generation(job: OwnedJob, jobs: Jobs) -> JobStatus:
     """Cancel a queued or running job; its remaining stages see the status and do not run."""
-    load_job(jobs, job_id)
+    job_id = job["job_id"]
     if not jobs.transition(job_id, Status.CANCELED, message="canceled by the client"):
         job = jobs.get(job_id)
         if job["status"] in TERMINAL:
@@ -148,11 +150,10 @@ def cancel_generation(job_id: str, jobs: Jobs) -> JobStatus:
 
 
 @router.get("/{job_id}/presigned", response_model=PresignedUrls)
-def presigned_urls(job_id: str, jobs: Jobs, objects: Objects, settings: SettingsDep) -> PresignedUrls:
-    job = load_job(jobs, job_id)
+def presigned_urls(job: OwnedJob, objects: Objects, settings: SettingsDep) -> PresignedUrls:
     ttl = settings.signed_url_ttl_s
     signed = {name: {**info, "url": objects.signed_url(info["key"], ttl)} for name, info in job["artifacts"].items()}
-    return PresignedUrls(job_id=job_id, expires_in=ttl, expires_at=int(time.time()) + ttl, artifacts=signed)
+    return PresignedUrls(job_id=job["job_id"], expires_in=ttl, expires_at=int(time.time()) + ttl, artifacts=signed)
 
 
 def _download(job: dict[str, Any], artifact: str, objects: ObjectStore) -> StreamingResponse:
@@ -170,12 +171,11 @@ def _download(job: dict[str, Any], artifact: str, objects: ObjectStore) -> Strea
 
 
 @router.get("/{job_id}/download", response_class=StreamingResponse)
-def download_main(job_id: str, jobs: Jobs, objects: Objects) -> StreamingResponse:
+def download_main(job: OwnedJob, objects: Objects) -> StreamingResponse:
     """The job's main artifact (``scene.glb`` for an environment)."""
-    job = load_job(jobs, job_id)
     return _download(job, MAIN_ARTIFACT.get(job["kind"], "manifest.json"), objects)
 
 
 @router.get("/{job_id}/download/{artifact:path}", response_class=StreamingResponse)
-def download_artifact(job_id: str, artifact: str, jobs: Jobs, objects: Objects) -> StreamingResponse:
-    return _download(load_job(jobs, job_id), artifact, objects)
+def download_artifact(job: OwnedJob, artifact: str, objects: Objects) -> StreamingResponse:
+    return _download(job, artifact, objects)

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 
 from apps.api import deps
+from apps.api.auth import current_owner
 from shared.jobs import JobStore
 from shared.storage import ObjectStore
 
@@ -19,7 +20,7 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/ready", dependencies=[Depends(current_owner)])
 def ready(
     jobs: Annotated[JobStore, Depends(deps.jobs)],
     objects: Annotated[ObjectStore, Depends(deps.objects)],

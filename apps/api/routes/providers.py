@@ -7,13 +7,14 @@ from typing import Annotated, Any, get_args
 from fastapi import APIRouter, Depends
 
 from apps.api import deps
+from apps.api.auth import current_owner
 from shared.config import Settings
 from shared.errors import ProviderUnavailable
 from shared.pipeline import chains
 from shared.providers.registry import names, provider_class
 from shared.schemas.api import JobCreate
 
-router = APIRouter(prefix="/v1/providers", tags=["providers"])
+router = APIRouter(prefix="/v1/providers", tags=["providers"], dependencies=[Depends(current_owner)])
 
 
 def _describe(stage: str, name: str, settings: Settings) -> dict[str, Any]:

@@ -11,13 +11,14 @@ from fastapi import APIRouter, Depends, File, UploadFile
 from pydantic import BaseModel
 
 from apps.api import deps
+from apps.api.auth import current_owner
 from apps.api.errors import ApiError
 from shared.config import Settings
 from shared.jobs.base import new_job_id
 from shared.storage import ObjectStore
 from shared.uploads import sniff, upload_key
 
-router = APIRouter(prefix="/v1/uploads", tags=["uploads"])
+router = APIRouter(prefix="/v1/uploads", tags=["uploads"], dependencies=[Depends(current_owner)])
 
 
 class UploadCreated(BaseModel):
