@@ -44,7 +44,8 @@ def test_keys_are_checked_and_never_taken_from_the_query_string(keyed):
 
 def test_a_key_sees_only_its_own_jobs(keyed):
     alice, bob = {"X-API-Key": "alice-key"}, {"X-API-Key": "bob-key"}
-    job_id = keyed.post("/v1/generations", json={"kind": "env", "prompt": "alice's park"}, headers=alice).json()["job_id"]
+    created = keyed.post("/v1/generations", json={"kind": "env", "prompt": "alice's park"}, headers=alice)
+    job_id = created.json()["job_id"]
     assert keyed.get(f"/v1/generations/{job_id}", headers=alice).status_code == 200
     for path in ("", "/status", "/presigned", "/download/scene.glb", "/events"):
         response = keyed.get(f"/v1/generations/{job_id}{path}", headers=bob)
