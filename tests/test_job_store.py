@@ -176,3 +176,20 @@ def test_details_merge(store):
     store.add_details(job_id, {"splats": 10, "bounds": [[0, 0, 0], [1, 1, 1]]})
     store.add_details(job_id, {"registered_frames": 19})
     assert store.get(job_id)["details"] == {"splats": 10, "bounds": [[0, 0, 0], [1, 1, 1]], "registered_frames": 19}
+
+
+def test_create_many_in_one_call_keeps_order(store):
+    records = [new_job_record("image_to_3d", {"images": [f"k{i}"]}, {"reconstruct": "stub"}) for i in range(50)]
+    store.create_many(records)
+    listed = store.list(kind="image_to_3d", limit=100)
+    assert [job["job_id"] for job in listed] == [r["job_id"] for r in records][::-1]
+    assert store.get(records[7]["job_id"])["request"] == {"images": ["k7"]}
+
+
+def test_documents_are_upserted_and_merged(store):
+    assert store.get_document("3d_models", "doc-1") is None
+    store.update_document("3d_models", "doc-1", {"model_status": "processing", "image_s3_url": "s3://b/i.png"})
+    store.update_document("3d_models", "doc-1", {"model_status": "success", "model_generated": True})
+    assert store.get_document("3d_models", "doc-1") == {
+        "model_status": "success", "model_generated": True, "image_s3_url": "s3://b/i.png"}
+    assert store.get_document("other", "doc-1") is None

@@ -100,7 +100,22 @@ class JobStore(ABC):
         """Insert a new record; raise ``DuplicateJob`` on a repeated (owner, idempotency key)."""
 
     @abstractmethod
+    def create_many(self, records: list[dict[str, Any]]) -> None:
+        """Insert many new records in one round trip (batch submissions); none carries an idempotency key."""
+
+    @abstractmethod
     def get(self, job_id: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
+        """Set ``fields`` on the document ``doc_id`` of a caller's collection, creating it if missing.
+
+        The S3 batch workflow records its results on the caller's own documents (``model_s3_url``, …),
+        apart from the job records.
+        """
+
+    @abstractmethod
+    def get_document(self, collection: str, doc_id: str) -> dict[str, Any] | None: ...
 
     @abstractmethod
     def find_by_idempotency_key(self, owner: str, key: str) -> dict[str, Any] | None: ...

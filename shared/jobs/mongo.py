@@ -62,6 +62,22 @@ class MongoJobStore(JobStore):
                 raise
             raise DuplicateJob(existing["job_id"]) from None
 
+    def create_many(self, records: list[dict[str, Any]]) -> None:
+        documents = [{**{k: v for k, v in record.items() if k != "job_id"}, "_id": record["job_id"]}
+                     for record in records]
+        if documents:
+            self.collection.insert_many(documents, ordered=True)
+
+    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
+        self.collection.database[collection].update_one({"_id": doc_id}, {"$set": fields}, upsert=True)
+
+    def get_document(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        document = self.collection.database[collection].find_one({"_id": doc_id})
+        if document is None:
+            return None
+        document.pop("_id")
+        return document
+
     def get(self, job_id: str) -> dict[str, Any] | None:
         return self._decode(self.collection.find_one({"_id": job_id}))
 

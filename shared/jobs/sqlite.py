@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(owner, idempotency_key);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at DESC, seq DESC);
 CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs(owner, created_at DESC);
+CREATE TABLE IF NOT EXISTS documents (
+    collection TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (collection, doc_id)
+);
 """
 
 
@@ -84,6 +90,35 @@ class SQLiteJobStore(JobStore):
             if existing is None:
                 raise
             raise DuplicateJob(existing["job_id"]) from None
+
+    def create_many(self, records: list[dict[str, Any]]) -> None:
+        placeholders = ", ".join("?" for _ in COLUMNS)
+        rows = [[self._encode(c, record.get(c)) for c in COLUMNS] for record in records]
+        conn = self._conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            start = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()[0]
+            conn.executemany(
+                f"INSERT INTO jobs ({', '.join(COLUMNS)}, seq) VALUES ({placeholders}, ?)",
+                [(*row, start + i + 1) for i, row in enumerate(rows)],
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
+        self._conn.execute(
+            "INSERT INTO documents (collection, doc_id, body) VALUES (?, ?, ?) "
+            "ON CONFLICT (collection, doc_id) DO UPDATE SET body = json_patch(body, excluded.body)",
+            (collection, doc_id, json.dumps(fields)),
+        )
+
+    def get_document(self, collection: str, doc_id: str) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT body FROM documents WHERE collection = ? AND doc_id = ?", (collection, doc_id)
+        ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def get(self, job_id: str) -> dict[str, Any] | None:
         return self._decode(self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone())
