@@ -53,6 +53,9 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_send_task_events": False,
         "task_ignore_result": False,
         "include": list(TASK_MODULES),
+        "beat_schedule": {
+            "reconcile": {"task": "orchestrator.reconcile", "schedule": settings.reconcile_interval_s},
+        },
     }
 
 

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     result_expires_s: int = Field(86400, ge=1)
     worker_torch_threads: int = Field(1, ge=1)
     max_stage_deliveries: int = Field(3, ge=1, le=100)
+    heartbeat_interval_s: float = Field(30.0, gt=0)
+    reconcile_interval_s: float = Field(60.0, gt=0)
+    reconcile_queued_after_s: float = Field(120.0, ge=0)
+    stale_running_after_s: float = Field(600.0, gt=0)
     transient_max_retries: int = Field(5, ge=0, le=50)
     transient_backoff_s: float = Field(1.0, gt=0, le=600)
 

@@ -90,6 +90,12 @@ class StageCrashed(MMFError):
     code = "stage_crashed"
 
 
+class WorkerLost(MMFError):
+    """A running job's worker stopped heartbeating and its task is nowhere in the broker."""
+
+    code = "worker_lost"
+
+
 class JobCanceled(MMFError):
     """Raised at a checkpoint when the job was canceled while a stage ran."""
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from celery import Celery
 
+from shared.broker import get_redis
 from shared.config import Settings, get_settings
 from shared.jobs import JobStore, get_job_store
 from shared.storage import ObjectStore, get_object_store
@@ -29,9 +28,5 @@ def celery() -> Celery:
     return app
 
 
-@lru_cache(maxsize=1)
 def redis_client():
-    """A small client for the readiness probe; Celery keeps its own producer pool for sending."""
-    import redis
-
-    return redis.Redis.from_url(get_settings().redis_url, socket_connect_timeout=1, socket_timeout=1)
+    return get_redis()

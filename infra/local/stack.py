@@ -117,6 +117,13 @@ def start_worker(queue_names: list[str], env: dict[str, str], log_dir: Path, nam
     return spawn(f"worker-{name}", argv, env, log_dir)
 
 
+def start_beat(env: dict[str, str], run_dir: Path) -> Service:
+    """The scheduler of periodic tasks (the reconciler); its schedule state stays in the run folder."""
+    argv = [sys.executable, "-m", "celery", "-A", "shared.celery_app", "beat", "--loglevel", "INFO",
+            "--schedule", str(run_dir / "beat-schedule"), "--pidfile="]
+    return spawn("beat", argv, env, run_dir / "logs")
+
+
 def start_api(host: str, port: int, env: dict[str, str], log_dir: Path) -> Service:
     argv = [sys.executable, "-m", "uvicorn", "--factory", "apps.api.main:create_app", "--host", host,
             "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "5"]
@@ -174,6 +181,7 @@ def up(data_dir: Path, redis_port: int, api_host: str, api_port: int) -> dict[st
             name = queue_name.replace("_tasks", "")
             names.append(name)
             started.append(start_worker([queue_name], env, run_dir / "logs", name, concurrency))
+        started.append(start_beat(env, run_dir))
         started.append(start_api(api_host, api_port, env, run_dir / "logs"))
         wait_for_workers(names)
         wait_for_api(f"http://{api_host}:{api_port}")

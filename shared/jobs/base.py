@@ -141,6 +141,10 @@ class JobStore(ABC):
         """Record progress of a running job; never lowers ``progress``; False if not running."""
 
     @abstractmethod
+    def touch(self, job_id: str) -> None:
+        """Heartbeat: refresh ``updated_at`` of a running job so the reconciler knows its worker lives."""
+
+    @abstractmethod
     def add_artifacts(self, job_id: str, artifacts: dict[str, dict[str, Any]]) -> None:
         """Merge ``name -> object info`` into the job's artifacts."""
 

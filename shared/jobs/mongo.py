@@ -106,6 +106,9 @@ class MongoJobStore(JobStore):
         )
         return result.matched_count == 1
 
+    def touch(self, job_id: str) -> None:
+        self.collection.update_one({"_id": job_id, "status": Status.RUNNING.value}, {"$set": {"updated_at": utcnow()}})
+
     def add_artifacts(self, job_id: str, artifacts: dict[str, dict[str, Any]]) -> None:
         patch = {f"artifacts.{_escape(name)}": info for name, info in artifacts.items()}
         self.collection.update_one({"_id": job_id}, {"$set": {**patch, "updated_at": utcnow()}})

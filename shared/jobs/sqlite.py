@@ -160,6 +160,10 @@ class SQLiteJobStore(JobStore):
         )
         return cursor.rowcount == 1
 
+    def touch(self, job_id: str) -> None:
+        self._conn.execute("UPDATE jobs SET updated_at = ? WHERE job_id = ? AND status = ?",
+                           (utcnow(), job_id, Status.RUNNING.value))
+
     def _merge_json(self, job_id: str, field: str, patch: dict[str, Any]) -> None:
         self._conn.execute(
             f"UPDATE jobs SET {field} = json_patch(COALESCE({field}, '{{}}'), ?), updated_at = ? WHERE job_id = ?",

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +29,28 @@ T = TypeVar("T")
 
 class StageSkipped(Exception):
     """The job is already terminal (canceled, failed): this stage and the rest must not run."""
+
+
+@contextmanager
+def _heartbeat(jobs, job_id: str):
+    """Refresh the job's ``updated_at`` while the stage runs, even through long silent steps."""
+    stop = threading.Event()
+    interval = get_settings().heartbeat_interval_s
+
+    def beat() -> None:
+        while not stop.wait(interval):
+            try:
+                jobs.touch(job_id)
+            except Exception:
+                log.exception("heartbeat of job %s failed", job_id)
+
+    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def run_stage(
@@ -61,7 +85,7 @@ def run_stage(
         raise StageSkipped(str(crashed))
     jobs.update_progress(job_id, stage=stage, progress=progress_range[0], message=f"{stage} started")
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:
+    with _heartbeat(jobs, job_id), tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:
         ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), Path(scratch),
                            retry_number=retry_number)
         try:

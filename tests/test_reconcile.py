@@ -1,0 +1,76 @@
+"""The reconciler against a real Redis and worker: lost queued jobs are sent again, dead running
+jobs are failed, and jobs whose messages the broker still holds are left alone."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.broker import get_redis
+from shared.celery_app import app
+from shared.jobs import Status, get_job_store
+from shared.jobs.base import new_job_record
+from shared.pipeline import chains
+from shared.pipeline.reconcile import broker_task_ids, reconcile
+from tests.conftest import wait_for_status
+
+pytestmark = pytest.mark.usefixtures("worker")
+LATER = datetime.now(UTC) + timedelta(hours=1)
+
+
+def stored_job(**request) -> dict:
+    record = new_job_record("env", {"kind": "env", "prompt": "reconcile me", **request}, {"plan": "stub", "env": "stub"})
+    record["celery_task_ids"] = chains.task_ids("env", record["job_id"])
+    get_job_store().create(record)
+    return record
+
+
+def test_a_queued_job_the_broker_lost_is_sent_again_and_completes(client):
+    lost = stored_job()  # recorded, but its chain never reached Redis: what a Redis restart leaves behind
+    report = reconcile(get_job_store(), app, get_redis(), now=LATER)
+    assert lost["job_id"] in report.requeued
+    assert wait_for_status(client, lost["job_id"])["status"] == "completed"
+
+
+def test_jobs_whose_messages_are_in_the_broker_are_left_alone(client):
+    test_worker = [f"test@{socket.gethostname()}"]
+    app.control.cancel_consumer("cpu_tasks", destination=test_worker, reply=True)
+    try:
+        waiting = stored_job()
+        chains.enqueue(app, waiting)
+        assert waiting["celery_task_ids"][0] in broker_task_ids(get_redis())
+        report = reconcile(get_job_store(), app, get_redis(), now=LATER)
+        assert waiting["job_id"] not in report.requeued
+    finally:
+        app.control.add_consumer("cpu_tasks", destination=test_worker, reply=True)
+    assert wait_for_status(client, waiting["job_id"])["status"] == "completed"
+
+
+def test_a_running_job_without_heartbeat_or_message_fails_as_worker_lost(client):
+    dead = stored_job()
+    get_job_store().transition(dead["job_id"], Status.RUNNING, stage="generating_scene")
+    fresh = reconcile(get_job_store(), app, get_redis())
+    assert dead["job_id"] not in fresh.failed  # its heartbeat is recent
+    report = reconcile(get_job_store(), app, get_redis(), now=LATER)
+    assert dead["job_id"] in report.failed
+    job = client.get(f"/v1/generations/{dead['job_id']}").json()
+    assert job["status"] == "failed" and job["error"]["code"] == "worker_lost"
+
+
+def test_a_running_stage_heartbeats_while_it_works(monkeypatch):
+    from infra.local.stack import wait_until
+    from shared.config import get_settings
+    from shared.pipeline.runner import run_stage
+
+    monkeypatch.setattr(get_settings(), "heartbeat_interval_s", 0.02)
+    job = stored_job()
+    jobs = get_job_store()
+
+    def silent_work(ctx) -> str:
+        before = jobs.get(ctx.job_id)["updated_at"]
+        wait_until(lambda: jobs.get(ctx.job_id)["updated_at"] != before, 10, "a heartbeat")
+        return "beaten"
+
+    assert run_stage(job["job_id"], "planning", (0, 10), silent_work, first=True) == "beaten"
