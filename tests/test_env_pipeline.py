@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import socket
 
 import httpx
 import numpy as np
@@ -103,15 +102,18 @@ def test_cancel_before_pickup_never_runs_stages(client):
     from celery.result import AsyncResult
 
     from shared.celery_app import app
+    from shared.jobs import get_job_store
+    from shared.jobs.base import new_job_record
+    from shared.pipeline import chains
 
-    test_worker = [f"test@{socket.gethostname()}"]
-    app.control.cancel_consumer("cpu_tasks", destination=test_worker, reply=True)
-    try:
-        job_id = submit(client, prompt="a snowy farm")
-        canceled = client.post(f"/v1/generations/{job_id}/cancel")
-        assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
-    finally:
-        app.control.add_consumer("cpu_tasks", destination=test_worker, reply=True)
+    # Recorded and sent like a submission, but with a 2 s ETA: the worker holds the message, unstarted.
+    job = new_job_record("env", {"kind": "env", "prompt": "a snowy farm"}, {"plan": "stub", "env": "stub"})
+    job["celery_task_ids"] = chains.task_ids("env", job["job_id"])
+    get_job_store().create(job)
+    chains.build_chain(app, job).apply_async(countdown=2)
+    job_id = job["job_id"]
+    canceled = client.post(f"/v1/generations/{job_id}/cancel")
+    assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"
     job = client.get(f"/v1/generations/{job_id}").json()
     plan_task = AsyncResult(job["celery_task_ids"][0], app=app)
     wait_until(lambda: plan_task.state == "IGNORED", 30, "the worker to skip the canceled job's first stage")
