@@ -146,3 +146,25 @@ def test_transient_faults_are_retried_with_backoff_and_validation_errors_are_not
     job = wait_for_status(client, failing)
     assert job["status"] == "failed"
     assert [key for key in job["attempts"] if key.startswith("generating_scene")] == ["generating_scene"]
+
+
+def test_same_request_twice_is_a_cache_hit_that_runs_no_provider(client):
+    body = {"prompt": "a cached beach at dusk", "seed": 42, "providers": {"plan": "rules", "env": "procedural"}}
+    first = wait_for_status(client, submit(client, **body))
+    second = wait_for_status(client, submit(client, **body))
+    assert first["status"] == second["status"] == "completed"
+    assert second["details"]["cache"] == {"hit": True, "source_job_id": first["job_id"]}
+    assert "generating_scene" not in second["timings"]  # no provider stage ran
+    assert any("cache hit" in note for note in second["notes"])
+    for name in ("scene.glb", "thumbnail.png", "plan.json"):
+        assert second["artifacts"][name]["sha256"] == first["artifacts"][name]["sha256"]
+        assert second["artifacts"][name]["key"].startswith(f"jobs/{second['job_id']}/")
+        assert client.get(f"/v1/generations/{second['job_id']}/download/{name}").content == \
+            client.get(f"/v1/generations/{first['job_id']}/download/{name}").content
+    manifest = json.loads(client.get(f"/v1/generations/{second['job_id']}/download/manifest.json").content)
+    assert manifest["details"]["cache"]["hit"] is True
+
+    opted_out = wait_for_status(client, submit(client, **body, use_cache=False))
+    assert "cache" not in opted_out["details"] and "generating_scene" in opted_out["timings"]
+    other_seed = wait_for_status(client, submit(client, **{**body, "seed": 43}))
+    assert "cache" not in other_seed["details"]

@@ -193,3 +193,15 @@ def test_documents_are_upserted_and_merged(store):
     assert store.get_document("3d_models", "doc-1") == {
         "model_status": "success", "model_generated": True, "image_s3_url": "s3://b/i.png"}
     assert store.get_document("other", "doc-1") is None
+
+
+def test_cache_key_lookup_finds_only_completed_jobs_of_the_owner(store):
+    done, running, foreign = make_job(store, owner="o"), make_job(store, owner="o"), make_job(store, owner="x")
+    for job_id in (done, running, foreign):
+        store.set_cache_key(job_id, "addr")
+        store.transition(job_id, Status.RUNNING)
+    store.transition(done, Status.COMPLETED)
+    store.transition(foreign, Status.COMPLETED)
+    assert store.find_completed_by_cache_key("o", "addr")["job_id"] == done
+    assert store.find_completed_by_cache_key("o", "other") is None
+    assert store.find_completed_by_cache_key("nobody", "addr") is None

@@ -115,3 +115,13 @@ def test_signed_file_route_refuses_tampered_and_expired(client, data_dir):
     assert expired.status_code == 403
     traversal = client.get("/v1/files/jobs/../../etc/passwd?expires=99999999999&signature=00")
     assert traversal.status_code in (403, 404)
+
+
+def test_copy_within_the_store(store):
+    store.put_bytes("jobs/a/scene.glb", b"scene-bytes", "model/gltf-binary")
+    store.copy("jobs/a/scene.glb", "jobs/b/scene.glb")
+    assert store.get_bytes("jobs/b/scene.glb") == b"scene-bytes"
+    with pytest.raises(ObjectNotFound):
+        store.copy("jobs/none/scene.glb", "jobs/c/scene.glb")
+    with pytest.raises(InvalidKey):
+        store.copy("jobs/a/scene.glb", "../escape")

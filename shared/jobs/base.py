@@ -84,6 +84,7 @@ def new_job_record(
         "celery_task_ids": [],
         "owner": owner,
         "idempotency_key": idempotency_key,
+        "cache_key": None,
         "request_hash": request_hash,
         "created_at": now,
         "updated_at": now,
@@ -139,6 +140,13 @@ class JobStore(ABC):
     @abstractmethod
     def update_progress(self, job_id: str, *, stage: str, progress: int, message: str) -> bool:
         """Record progress of a running job; never lowers ``progress``; False if not running."""
+
+    @abstractmethod
+    def set_cache_key(self, job_id: str, cache_key: str) -> None: ...
+
+    @abstractmethod
+    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> dict[str, Any] | None:
+        """The newest completed job of ``owner`` with this content address, if any."""
 
     @abstractmethod
     def touch(self, job_id: str) -> None:

@@ -106,6 +106,13 @@ class MongoJobStore(JobStore):
         )
         return result.matched_count == 1
 
+    def set_cache_key(self, job_id: str, cache_key: str) -> None:
+        self.collection.update_one({"_id": job_id}, {"$set": {"cache_key": cache_key}})
+
+    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> dict[str, Any] | None:
+        cursor = self.collection.find({"owner": owner, "cache_key": cache_key, "status": Status.COMPLETED.value})
+        return next((self._decode(doc) for doc in cursor.sort([("completed_at", -1)]).limit(1)), None)
+
     def touch(self, job_id: str) -> None:
         self.collection.update_one({"_id": job_id, "status": Status.RUNNING.value}, {"$set": {"updated_at": utcnow()}})
 

@@ -17,7 +17,7 @@ from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, 
 COLUMNS = (
     "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
     "timings", "notes", "attempts", "details", "celery_task_ids", "owner", "idempotency_key", "request_hash",
-    "created_at", "updated_at", "started_at", "completed_at",
+    "cache_key", "created_at", "updated_at", "started_at", "completed_at",
 )
 
 SCHEMA = f"""
@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(owner, idempotency_key);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at DESC, seq DESC);
 CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs(owner, created_at DESC);
+CREATE INDEX IF NOT EXISTS jobs_cache ON jobs(owner, cache_key, status);
 CREATE TABLE IF NOT EXISTS documents (
     collection TEXT NOT NULL,
     doc_id TEXT NOT NULL,
@@ -159,6 +160,16 @@ class SQLiteJobStore(JobStore):
             (stage, progress, message, utcnow(), job_id, Status.RUNNING.value),
         )
         return cursor.rowcount == 1
+
+    def set_cache_key(self, job_id: str, cache_key: str) -> None:
+        self._conn.execute("UPDATE jobs SET cache_key = ? WHERE job_id = ?", (cache_key, job_id))
+
+    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> dict[str, Any] | None:
+        row = self._conn.execute(
+            "SELECT * FROM jobs WHERE owner = ? AND cache_key = ? AND status = ? ORDER BY completed_at DESC LIMIT 1",
+            (owner, cache_key, Status.COMPLETED.value),
+        ).fetchone()
+        return self._decode(row)
 
     def touch(self, job_id: str) -> None:
         self._conn.execute("UPDATE jobs SET updated_at = ? WHERE job_id = ? AND status = ?",

@@ -20,6 +20,7 @@ from shared.config import get_settings
 from shared.errors import JobCanceled, MMFError, StageCrashed
 from shared.jobs import Status, get_job_store
 from shared.jobs.base import TERMINAL
+from shared.pipeline.cache import serve_from_cache
 from shared.pipeline.context import StageContext
 from shared.storage import get_object_store
 
@@ -88,6 +89,8 @@ def run_stage(
     with _heartbeat(jobs, job_id), tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:
         ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), Path(scratch),
                            retry_number=retry_number)
+        if first and serve_from_cache(ctx):
+            raise StageSkipped(f"job {job_id} was served from the result cache")
         try:
             result = work(ctx)
         except JobCanceled as canceled:

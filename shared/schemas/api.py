@@ -28,6 +28,7 @@ class JobCreate(BaseModel):
     quality_tier: Literal["standard", "high"] = "standard"
     seed: int = Field(0, ge=0, le=2**31 - 1)
     webhook_url: str | None = Field(None, max_length=2048)
+    use_cache: bool = Field(True, description="Reuse a finished job with the same inputs instead of running again.")
 
     @model_validator(mode="after")
     def _prompt_is_text(self) -> JobCreate:

@@ -108,6 +108,10 @@ class ObjectStore(ABC):
     def delete(self, key: str) -> None: ...
 
     @abstractmethod
+    def copy(self, source: str, target: str) -> None:
+        """Copy within the store (no round trip through this process on S3)."""
+
+    @abstractmethod
     def signed_url(self, key: str, expires_s: int) -> str: ...
 
     @abstractmethod

@@ -90,6 +90,9 @@ class LocalObjectStore(ObjectStore):
         keys = (p.relative_to(self.root).as_posix() for p in start.rglob("*") if p.is_file())
         return sorted(k for k in keys if k.startswith(prefix) and not Path(k).name.startswith(".tmp-"))
 
+    def copy(self, source: str, target: str) -> None:
+        self.put_file(target, self._existing(source))
+
     def delete(self, key: str) -> None:
         self.path_for(key).unlink(missing_ok=True)
 

@@ -93,6 +93,12 @@ class S3ObjectStore(ObjectStore):
             keys.extend(item["Key"][strip:] for item in page.get("Contents", []))
         return sorted(keys)
 
+    def copy(self, source: str, target: str) -> None:
+        if self._head(source) is None:
+            raise ObjectNotFound(source)
+        self.client.copy_object(Bucket=self.bucket, Key=self._full(target),
+                                CopySource={"Bucket": self.bucket, "Key": self._full(source)})
+
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._full(key))
 
