@@ -14,6 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEV_SIGNING_SECRET = "dev-only-signing-secret-change-me"
+DEV_WEBHOOK_SECRET = "whsec_ZGV2LW9ubHktd2ViaG9vay1zZWNyZXQtY2hhbmdlLW1l"
 
 
 def _default_data_dir() -> Path:
@@ -27,6 +28,8 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "production"] = "development"
     data_dir: Path = Field(default_factory=_default_data_dir)
+    log_format: Literal["json", "text"] = "json"
+    log_level: str = Field("INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
 
     redis_url: str = "redis://127.0.0.1:6390/0"
     job_store_url: str = Field("", validation_alias=AliasChoices("JOB_STORE_URL", "MONGO_URI"))
@@ -50,6 +53,9 @@ class Settings(BaseSettings):
     result_expires_s: int = Field(86400, ge=1)
     worker_torch_threads: int = Field(1, ge=1)
     max_stage_deliveries: int = Field(3, ge=1, le=100)
+    webhook_secret: str = DEV_WEBHOOK_SECRET
+    webhook_max_attempts: int = Field(6, ge=1, le=20)
+    webhook_backoff_s: float = Field(5.0, gt=0, le=3600)
     heartbeat_interval_s: float = Field(30.0, gt=0)
     reconcile_interval_s: float = Field(60.0, gt=0)
     reconcile_queued_after_s: float = Field(120.0, ge=0)
@@ -115,6 +121,29 @@ class Settings(BaseSettings):
     sdxl_image_size: int = Field(1024, ge=64, le=2048, multiple_of=8)
     triposr_model_path: str = ""
 
+    # 3D assets from prompts and images (job kinds text_to_3d, image_to_3d)
+    default_images_provider: str = "stub"
+    default_reconstruct_provider: str = "relief"
+    fetch_allow_hosts: Annotated[list[str], NoDecode] = []
+    fetch_max_bytes: int = Field(25 * 1024 * 1024, ge=1)
+    fetch_timeout_s: float = Field(20.0, gt=0, le=300)
+    fetch_max_redirects: int = Field(3, ge=0, le=10)
+    asset_max_image_pixels: int = Field(40_000_000, ge=1)
+    asset_view_size: int = Field(512, ge=64, le=2048)
+    asset_view_margin: float = Field(0.06, ge=0, lt=0.4)
+    asset_face_budget_standard: int = Field(50_000, ge=100)
+    asset_face_budget_high: int = Field(200_000, ge=100)
+    asset_texture_size: int = Field(1024, ge=64, le=8192)
+    asset_fbx_converter: str = "assimp"
+    relief_grid: int = Field(128, ge=16, le=512)
+    relief_shading_depth: float = Field(0.3, ge=0, le=1)
+    relief_hull_resolution: int = Field(96, ge=16, le=320)
+    flux_model_path: str = ""
+    flux_steps: int = Field(4, ge=1, le=100)
+    flux_image_size: int = Field(1024, ge=64, le=2048, multiple_of=16)
+    shap_e_model_path: str = ""
+    shap_e_steps: int = Field(64, ge=1, le=1024)
+
     @model_validator(mode="before")
     @classmethod
     def _split_origins(cls, values: dict) -> dict:
@@ -122,6 +151,16 @@ class Settings(BaseSettings):
         if isinstance(origins, str):
             values["cors_allow_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
         return values
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """Comma-separated host names, compared as the fetcher compares them: lower case, no trailing dot."""
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            return [str(host).strip().lower().rstrip(".") for host in value if str(host).strip()]
+        return value
 
     @field_validator("data_dir", mode="after")
     @classmethod
@@ -157,6 +196,10 @@ class Settings(BaseSettings):
             raise ValueError("REDIS_VISIBILITY_TIMEOUT_S must exceed TASK_TIME_LIMIT_S")
         if self.environment == "production" and self.signing_secret == DEV_SIGNING_SECRET:
             raise ValueError("SIGNING_SECRET must be set to a real secret in production")
+        if self.environment == "production" and self.webhook_secret == DEV_WEBHOOK_SECRET:
+            raise ValueError("WEBHOOK_SECRET must be set to a real secret in production")
+        if not self.webhook_secret.startswith("whsec_"):
+            raise ValueError("WEBHOOK_SECRET must look like whsec_<base64>")
         return self
 
     @property

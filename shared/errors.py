@@ -46,6 +46,40 @@ class InvalidKey(InvalidRequest):
     code = "invalid_key"
 
 
+class UrlRefused(InvalidRequest):
+    """A URL we will not fetch: its scheme, its credentials, or an address it resolves to (SSRF guard)."""
+
+    code = "url_refused"
+
+
+class FetchFailed(InvalidRequest):
+    """A URL we may fetch did not give us a body: no connection, an error status, a timeout, too many redirects."""
+
+    code = "fetch_failed"
+
+
+class FetchTooLarge(InvalidRequest):
+    code = "fetch_too_large"
+
+
+class InvalidImage(InvalidRequest):
+    """An input image that cannot be decoded, or shows no object we can cut out."""
+
+    code = "invalid_image"
+
+
+class ImageTooLarge(InvalidRequest):
+    """An image whose header announces more pixels than the cap (a decompression bomb is one)."""
+
+    code = "image_too_large"
+
+
+class FormatUnavailable(InvalidRequest):
+    """An output format this server cannot write (fbx without a converter installed)."""
+
+    code = "format_unavailable"
+
+
 class TransientError(MMFError):
     """A fault that may pass by itself (a dropped connection, a throttled request): worth retrying."""
 

@@ -27,6 +27,9 @@ os.environ.update({
     "OMP_NUM_THREADS": "1",
     "ENVIRONMENT": "development",
     "TRANSIENT_BACKOFF_S": "0.05",
+    "WEBHOOK_BACKOFF_S": "0.05",
+    # Names (not addresses) exempt from the SSRF guard: the tests' own receivers listen on loopback.
+    "FETCH_ALLOW_HOSTS": "localhost",
 })
 for _name in ("S3_BUCKET", "S3_ENDPOINT_URL"):
     os.environ.pop(_name, None)

@@ -33,7 +33,10 @@ def test_visibility_timeout_must_exceed_hard_limit():
 def test_production_refuses_placeholder_secret():
     with pytest.raises(ValidationError, match="SIGNING_SECRET"):
         Settings(environment="production")
-    assert Settings(environment="production", signing_secret="a-real-secret").environment == "production"
+    with pytest.raises(ValidationError, match="WEBHOOK_SECRET"):
+        Settings(environment="production", signing_secret="a-real-secret")
+    real = Settings(environment="production", signing_secret="a-real-secret", webhook_secret="whsec_c2VjcmV0")
+    assert real.environment == "production"
 
 
 def test_every_registered_provider_imports_and_matches_its_key():

@@ -20,7 +20,7 @@ LATER = datetime.now(UTC) + timedelta(hours=1)
 
 
 def stored_job(**request) -> dict:
-    request = {"kind": "env", "prompt": "reconcile me", **request}
+    request = {"kind": "env", "prompt": "reconcile me", "use_cache": False, **request}
     record = new_job_record("env", request, {"plan": "stub", "env": "stub"})
     record["celery_task_ids"] = chains.task_ids("env", record["job_id"])
     get_job_store().create(record)

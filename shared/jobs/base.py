@@ -35,6 +35,7 @@ PREDECESSORS: dict[Status, tuple[Status, ...]] = {
 
 JSON_FIELDS = (
     "error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes", "attempts", "details",
+    "webhooks",
 )
 
 
@@ -81,6 +82,7 @@ def new_job_record(
         "notes": [],
         "attempts": {},
         "details": {},
+        "webhooks": [],
         "celery_task_ids": [],
         "owner": owner,
         "idempotency_key": idempotency_key,
@@ -166,6 +168,10 @@ class JobStore(ABC):
     @abstractmethod
     def count_attempt(self, job_id: str, key: str) -> int:
         """Atomically add one to the job's counter ``key`` and return the new value (0: no such job)."""
+
+    @abstractmethod
+    def log_webhook(self, job_id: str, entry: dict[str, Any]) -> None:
+        """Append one webhook delivery attempt (event, attempt, status, error) to the job's log."""
 
     @abstractmethod
     def add_note(self, job_id: str, note: str) -> None:

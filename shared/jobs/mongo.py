@@ -137,6 +137,9 @@ class MongoJobStore(JobStore):
         )
         return int(document["attempts"][_escape(key)]) if document else 0
 
+    def log_webhook(self, job_id: str, entry: dict[str, Any]) -> None:
+        self.collection.update_one({"_id": job_id}, {"$push": {"webhooks": entry}})
+
     def add_note(self, job_id: str, note: str) -> None:
         self.collection.update_one({"_id": job_id}, {"$push": {"notes": note}, "$set": {"updated_at": utcnow()}})
 

@@ -16,8 +16,8 @@ from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, 
 
 COLUMNS = (
     "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
-    "timings", "notes", "attempts", "details", "celery_task_ids", "owner", "idempotency_key", "request_hash",
-    "cache_key", "created_at", "updated_at", "started_at", "completed_at",
+    "timings", "notes", "attempts", "details", "webhooks", "celery_task_ids", "owner", "idempotency_key",
+    "request_hash", "cache_key", "created_at", "updated_at", "started_at", "completed_at",
 )
 
 SCHEMA = f"""
@@ -199,11 +199,17 @@ class SQLiteJobStore(JobStore):
         ).fetchone()
         return int(row[0]) if row else 0
 
-    def add_note(self, job_id: str, note: str) -> None:
+    def _append(self, job_id: str, field: str, value: Any) -> None:
         self._conn.execute(
-            "UPDATE jobs SET notes = json_insert(COALESCE(notes, '[]'), '$[#]', ?), updated_at = ? WHERE job_id = ?",
-            (note, utcnow(), job_id),
+            f"UPDATE jobs SET {field} = json_insert(COALESCE({field}, '[]'), '$[#]', json(?)) WHERE job_id = ?",
+            (json.dumps(value), job_id),
         )
+
+    def add_note(self, job_id: str, note: str) -> None:
+        self._append(job_id, "notes", note)
+
+    def log_webhook(self, job_id: str, entry: dict[str, Any]) -> None:
+        self._append(job_id, "webhooks", entry)
 
     def ping(self) -> None:
         self._conn.execute("SELECT 1").fetchone()

@@ -7,6 +7,7 @@ from typing import Any
 
 from shared.jobs import Status
 from shared.jobs.base import utcnow
+from shared.pipeline import webhooks
 from shared.pipeline.context import StageContext, job_key
 from shared.providers.registry import provider_class
 from shared.schemas.manifest import validate_manifest
@@ -49,5 +50,6 @@ def finalize(ctx: StageContext) -> dict[str, Any]:
     manifest = build_manifest(job, job.get("details"))
     validate_manifest(manifest)
     ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json")
-    ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed")
+    if ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed"):
+        webhooks.notify(ctx.jobs.get(ctx.job_id), "completed")
     return {"manifest_key": job_key(ctx.job_id, MANIFEST)}

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.config import Settings
 from shared.errors import InvalidRequest
 from shared.pipeline.env import validated_plan
+from shared.pipeline.webhooks import check_webhook_url
 from shared.schemas.api import JobCreate
 from shared.storage import ObjectStore, validate_key
 from shared.uploads import resolve_reference
 
 
-def prepare_request(body: JobCreate, objects: ObjectStore) -> dict[str, Any]:
+def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -> dict[str, Any]:
     """The job's request as stored: references resolved to object keys, plans normalised."""
     request = body.model_dump(mode="json", exclude_none=True)
+    if body.webhook_url is not None:
+        check_webhook_url(body.webhook_url, settings)
     if body.plan is not None:
         request["plan"] = validated_plan(body.plan)
     if body.kind == "splat":

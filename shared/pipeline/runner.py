@@ -20,6 +20,7 @@ from shared.config import get_settings
 from shared.errors import JobCanceled, MMFError, StageCrashed
 from shared.jobs import Status, get_job_store
 from shared.jobs.base import TERMINAL
+from shared.pipeline import webhooks
 from shared.pipeline.cache import serve_from_cache
 from shared.pipeline.context import StageContext
 from shared.storage import get_object_store
@@ -71,8 +72,7 @@ def run_stage(
     instead of taking workers down forever.
     """
     jobs = get_job_store()
-    if first:
-        jobs.transition(job_id, Status.RUNNING, stage=stage, message=f"{stage} started")
+    claimed = first and jobs.transition(job_id, Status.RUNNING, stage=stage, message=f"{stage} started")
     job = jobs.get(job_id)
     if job is None:
         raise StageSkipped(f"job {job_id} does not exist")
@@ -85,6 +85,9 @@ def run_stage(
         fail_job(job_id, crashed, stage)
         raise StageSkipped(str(crashed))
     jobs.update_progress(job_id, stage=stage, progress=progress_range[0], message=f"{stage} started")
+    if claimed:
+        webhooks.notify(job, "started")
+    webhooks.notify({**job, "stage": stage, "progress": progress_range[0]}, "progress")
     started = time.perf_counter()
     with _heartbeat(jobs, job_id), tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:
         ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), Path(scratch),
@@ -117,4 +120,7 @@ def fail_job(job_id: str, exc: BaseException, stage: str | None = None) -> bool:
     if where:
         error["stage"] = where
     log.warning("job %s failed in %s: %s", job_id, where, error["message"])
-    return jobs.transition(job_id, Status.FAILED, error=error, message=f"failed: {error['message'][:200]}")
+    failed = jobs.transition(job_id, Status.FAILED, error=error, message=f"failed: {error['message'][:200]}")
+    if failed:
+        webhooks.notify(jobs.get(job_id), "failed")
+    return failed

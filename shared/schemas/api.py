@@ -28,6 +28,8 @@ class JobCreate(BaseModel):
     quality_tier: Literal["standard", "high"] = "standard"
     seed: int = Field(0, ge=0, le=2**31 - 1)
     webhook_url: str | None = Field(None, max_length=2048)
+    webhook_events: list[Literal["started", "progress", "completed", "failed", "canceled"]] | None = Field(
+        None, max_length=5, description="Events to deliver to webhook_url (default: started and the end states).")
     use_cache: bool = Field(True, description="Reuse a finished job with the same inputs instead of running again.")
 
     @model_validator(mode="after")
@@ -79,6 +81,7 @@ class JobPublic(JobStatus):
     notes: list[str]
     attempts: dict[str, int]
     details: dict[str, Any]
+    webhooks: list[dict[str, Any]]
     celery_task_ids: list[str]
     created_at: str
     updated_at: str

@@ -6,8 +6,11 @@ from typing import Any
 
 from shared.broker import get_redis
 from shared.celery_app import app
+from shared.config import get_settings
+from shared.errors import MMFError
 from shared.jobs import get_job_store
-from shared.pipeline import env
+from shared.jobs.base import utcnow
+from shared.pipeline import env, webhooks
 from shared.pipeline.finalize import FINALIZE_PROGRESS, finalize
 from shared.pipeline.reconcile import reconcile
 from shared.pipeline.runner import fail_job
@@ -29,6 +32,23 @@ def reconcile_jobs() -> dict[str, list[str]]:
     """Periodic (celery beat): re-send jobs the broker lost, fail running jobs whose worker vanished."""
     report = reconcile(get_job_store(), app, get_redis())
     return {"requeued": report.requeued, "failed": report.failed}
+
+
+@app.task(name="orchestrator.deliver_webhook", bind=True, ignore_result=True, acks_late=True)
+def deliver_webhook(self, job_id: str, url: str, message_id: str, payload: dict[str, Any]) -> None:
+    """One event to one receiver: retried with doubling delays until a 2xx or WEBHOOK_MAX_ATTEMPTS."""
+    settings = get_settings()
+    attempt = self.request.retries + 1
+    entry: dict[str, Any] = {"event": payload["type"], "message_id": message_id, "attempt": attempt, "at": utcnow()}
+    try:
+        status = webhooks.deliver(url, message_id, payload, settings)
+        entry.update(status=status, ok=200 <= status < 300)
+    except MMFError as error:
+        entry.update(status=None, ok=False, error=str(error)[:300])
+    get_job_store().log_webhook(job_id, entry)
+    if not entry["ok"] and attempt < settings.webhook_max_attempts:
+        raise self.retry(countdown=settings.webhook_backoff_s * 2 ** (attempt - 1),
+                         max_retries=settings.webhook_max_attempts - 1)
 
 
 @app.task(name="orchestrator.mark_failed")

@@ -19,7 +19,7 @@ from apps.api.errors import ApiError
 from shared.config import Settings
 from shared.jobs import DuplicateJob, JobStore, Status
 from shared.jobs.base import TERMINAL, new_job_record
-from shared.pipeline import chains
+from shared.pipeline import chains, webhooks
 from shared.pipeline.intake import prepare_request
 from shared.pipeline.runner import fail_job
 from shared.schemas.api import JobCreate, JobCreated, JobPage, JobPublic, JobStatus, PresignedUrls
@@ -83,7 +83,7 @@ def create_generation(
     if body.prompt is not None and len(body.prompt) > settings.max_prompt_chars:
         raise ApiError(422, "prompt_too_long", f"prompt is longer than {settings.max_prompt_chars} characters")
     providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
-    request = prepare_request(body, objects)
+    request = prepare_request(body, objects, settings)
     request_hash = _request_hash(body)
     if idempotency_key:
         existing = jobs.find_by_idempotency_key(owner, idempotency_key)
@@ -146,7 +146,9 @@ def cancel_generation(job: OwnedJob, jobs: Jobs) -> JobStatus:
         job = jobs.get(job_id)
         if job["status"] in TERMINAL:
             raise ApiError(409, "job_finished", f"job is already {job['status']}")
-    return JobStatus.model_validate(jobs.get(job_id))
+    job = jobs.get(job_id)
+    webhooks.notify(job, "canceled")
+    return JobStatus.model_validate(job)
 
 
 @router.get("/{job_id}/presigned", response_model=PresignedUrls)
