@@ -14,7 +14,7 @@ export PYTHONUNBUFFERED := 1
 export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: help install install-dev redis-server demo test up down logs api worker redis lint bench clean \
-	viewer viewer-build chromium
+	viewer viewer-build chromium compose-up compose-down compose-logs compose-file
 
 help:
 	@echo "make demo   - install, start the local stack, run real jobs, stop (KEEP=1 leaves it up)"
@@ -93,6 +93,16 @@ lint: install-dev
 
 bench: install-dev redis-server
 	$(PY) -m bench
+
+COMPOSE := docker compose -f infra/compose/docker-compose.yaml
+compose-up:
+	$(COMPOSE) up -d --build
+compose-down:
+	$(COMPOSE) down
+compose-logs:
+	$(COMPOSE) logs -f --tail 50
+compose-file:
+	$(PY) -m infra.compose.generate
 
 clean: down
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -15,7 +15,6 @@ from celery import chain
 
 from infra.local import stack
 
-
 # Stub providers: the figure is what our machinery adds, not what a real generator costs.
 STUB_JOB = {"kind": "env", "providers": {"plan": "stub", "env": "stub"}}
 

@@ -53,6 +53,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "worker_send_task_events": False,
         "task_ignore_result": False,
         "include": list(TASK_MODULES),
+        "imports": ["workers.logging_signals"],
         "beat_schedule": {
             "reconcile": {"task": "orchestrator.reconcile", "schedule": settings.reconcile_interval_s},
         },

@@ -68,7 +68,7 @@ def test_ssim_and_config():
 @pytest.mark.skipif(has_cuda(), reason="this machine has a CUDA GPU")
 def test_gsplat_says_it_needs_a_gpu_here():
     with pytest.raises(ProviderUnavailable, match="gsplat"):
-        provider_class("train", "gsplat").check_available(Settings())
+        provider_class("train", "gsplat").check_runtime(Settings())
 
 
 def soft_rasterization(means, quats, scales, opacities, colors, viewmats, Ks, width, height, sh_degree=None,

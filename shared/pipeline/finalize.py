@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from shared import metrics
 from shared.jobs import Status
 from shared.jobs.base import utcnow
 from shared.pipeline import webhooks
@@ -51,5 +52,6 @@ def finalize(ctx: StageContext) -> dict[str, Any]:
     validate_manifest(manifest)
     ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json")
     if ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed"):
+        metrics.count_job_outcome(job["kind"], Status.COMPLETED.value)
         webhooks.notify(ctx.jobs.get(ctx.job_id), "completed")
     return {"manifest_key": job_key(ctx.job_id, MANIFEST)}

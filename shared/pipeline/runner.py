@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from shared import metrics
 from shared.config import get_settings
 from shared.errors import JobCanceled, MMFError, StageCrashed
 from shared.jobs import Status, get_job_store
@@ -27,6 +28,17 @@ from shared.storage import get_object_store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+# Which provider stage does the work of each job stage (for metrics labels).
+PROVIDER_STAGE = {
+    "planning": "plan", "generating_scene": "env", "training_splats": "train",
+    "generating_images": "images", "reconstructing_3d": "reconstruct",
+}
+
+
+def stage_provider(job: dict[str, Any], stage: str) -> str | None:
+    return (job.get("providers") or {}).get(PROVIDER_STAGE.get(stage, ""))
 
 
 class StageSkipped(Exception):
@@ -86,6 +98,7 @@ def run_stage(
         raise StageSkipped(str(crashed))
     jobs.update_progress(job_id, stage=stage, progress=progress_range[0], message=f"{stage} started")
     if claimed:
+        metrics.count_job_outcome(job["kind"], Status.RUNNING.value)
         webhooks.notify(job, "started")
     webhooks.notify({**job, "stage": stage, "progress": progress_range[0]}, "progress")
     started = time.perf_counter()
@@ -98,7 +111,9 @@ def run_stage(
             result = work(ctx)
         except JobCanceled as canceled:
             raise StageSkipped(str(canceled)) from None
-    jobs.add_timing(job_id, stage, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    jobs.add_timing(job_id, stage, seconds)
+    metrics.observe_stage(job["kind"], stage, stage_provider(job, stage), seconds)
     return result
 
 
@@ -122,5 +137,8 @@ def fail_job(job_id: str, exc: BaseException, stage: str | None = None) -> bool:
     log.warning("job %s failed in %s: %s", job_id, where, error["message"])
     failed = jobs.transition(job_id, Status.FAILED, error=error, message=f"failed: {error['message'][:200]}")
     if failed:
+        metrics.count_job_outcome(job["kind"], Status.FAILED.value)
+        if where:
+            metrics.count_provider_error(where, stage_provider(job, where), error["code"])
         webhooks.notify(jobs.get(job_id), "failed")
     return failed

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import queues
-from shared.errors import ProviderUnavailable
+from shared.errors import ProviderError, ProviderUnavailable
 from shared.providers.base import SplatTrainer
 
 if TYPE_CHECKING:
@@ -34,7 +34,8 @@ class GsplatSplatTrainer(SplatTrainer):
     Options = GsplatOptions
 
     @classmethod
-    def check_available(cls, settings: Settings) -> None:
+    def check_runtime(cls, settings: Settings) -> None:
+        """On the GPU worker (the API has no torch and cannot see the workers' GPUs, so it never asks)."""
         try:
             import gsplat  # noqa: F401
             import torch
@@ -49,7 +50,10 @@ class GsplatSplatTrainer(SplatTrainer):
         from shared.splat.ply import write_ply
         from shared.splat.sfm import load_points
 
-        self.check_available(ctx.settings)
+        try:
+            self.check_runtime(ctx.settings)
+        except ProviderUnavailable as unavailable:
+            raise ProviderError(str(unavailable)) from None
         model = artifacts.download_model(ctx, ctx.workdir / "sparse")
         image_dir = ctx.workdir / "images"
         artifacts.download_frames(ctx, image_dir)

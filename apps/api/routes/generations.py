@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from apps.api import deps
 from apps.api.auth import Owner
 from apps.api.errors import ApiError
+from shared import metrics
 from shared.config import Settings
 from shared.jobs import DuplicateJob, JobStore, Status
 from shared.jobs.base import TERMINAL, new_job_record
@@ -104,6 +105,7 @@ def create_generation(
         log.exception("could not enqueue job %s", job["job_id"])
         fail_job(job["job_id"], exc, stage="queued")
         raise ApiError(503, "broker_unavailable", "the job queue is unavailable; the job was not started") from None
+    metrics.count_job_outcome(body.kind, Status.QUEUED.value)
     response.headers["Location"] = f"/v1/generations/{job['job_id']}"
     return _created(job, settings)
 
@@ -142,7 +144,9 @@ def get_status(job: OwnedJob) -> JobStatus:
 def cancel_generation(job: OwnedJob, jobs: Jobs) -> JobStatus:
     """Cancel a queued or running job; its remaining stages see the status and do not run."""
     job_id = job["job_id"]
-    if not jobs.transition(job_id, Status.CANCELED, message="canceled by the client"):
+    if jobs.transition(job_id, Status.CANCELED, message="canceled by the client"):
+        metrics.count_job_outcome(job["kind"], Status.CANCELED.value)
+    else:
         job = jobs.get(job_id)
         if job["status"] in TERMINAL:
             raise ApiError(409, "job_finished", f"job is already {job['status']}")

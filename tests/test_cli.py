@@ -1,0 +1,174 @@
+"""The ``mmf`` CLI as a person runs it: a subprocess against a real stack (redis, a worker, a uvicorn API)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from apps.cli import progress
+from apps.cli.client import Unreachable
+from infra.local import stack
+
+ROOT = Path(__file__).resolve().parents[1]
+FAST_ENV = ["--provider", "env=stub", "--provider", "plan=stub"]
+
+
+@pytest.fixture(scope="module")
+def api_url(worker, data_dir):
+    port = stack.free_port()
+    service = stack.start_api("127.0.0.1", port, dict(os.environ), data_dir / "logs" / "cli-api")
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            stack.wait_for_api(base_url)
+        except TimeoutError:
+            pytest.fail(f"the API did not become ready:\n{service.log_path.read_text()[-4000:]}")
+        yield base_url
+    finally:
+        service.stop()
+
+
+def mmf(api_url: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MMF_API_URL": api_url, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-m", "apps.cli.main", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def job_id_of(result: subprocess.CompletedProcess) -> str:
+    match = re.search(r"submitted ([0-9a-f]{32})", result.stderr)
+    assert match, result.stderr
+    return match.group(1)
+
+
+def test_env_job_waits_with_progress_and_downloads_the_same_bytes(api_url, tmp_path):
+    result = mmf(api_url, "env", "misty alley", "--seed", "7", "--wait")  # the default providers: a few seconds
+    assert result.returncode == 0, result.stderr
+    job_id = job_id_of(result)
+    # Not a terminal: one line per change, each with a bar, a percentage and the stage.
+    assert re.search(rf"^{job_id[:12]}  misty alley\s+\[#+\]\s+100%\s+completed\s+finalizing$", result.stderr, re.M)
+    assert re.search(r"\[[#-]+\]\s+\d+%\s+(queued|running)", result.stderr)
+    assert f"{job_id}  env  completed" in result.stdout
+
+    downloaded = mmf(api_url, "download", job_id, "-o", str(tmp_path))
+    assert downloaded.returncode == 0, downloaded.stderr
+    glb = tmp_path / "scene.glb"
+    assert glb.read_bytes() == httpx.get(f"{api_url}/v1/generations/{job_id}/download").content
+    assert glb.read_bytes()[:4] == b"glTF"
+
+    manifest = mmf(api_url, "download", job_id, "manifest.json", "-o", str(tmp_path), "--json")
+    assert json.loads(manifest.stdout)["path"] == str(tmp_path / "manifest.json")
+    assert json.loads((tmp_path / "manifest.json").read_text())["job_id"] == job_id
+
+
+def test_a_failing_job_exits_1_with_its_error(api_url):
+    result = mmf(api_url, "env", "x", "--provider", "env=stub", "--option", "env.fail_message=boom", "--wait")
+    assert result.returncode == 1, result.stderr
+    assert re.search(r"failed\s+generating_scene\s+boom", result.stderr)
+    assert re.search(r"env  failed  generating_scene  \d+%  error: boom \[provider_error\]", result.stdout)
+
+
+def test_json_output_parses_for_scripts(api_url):
+    waited = mmf(api_url, "--json", "env", "json please", *FAST_ENV, "--option", "env.transient_faults=1", "--wait")
+    assert waited.returncode == 0, waited.stderr
+    final = json.loads(waited.stdout)
+    assert final["status"] == "completed" and final["progress"] == 100 and final["error"] is None
+    job_id = final["job_id"]
+
+    submitted = json.loads(mmf(api_url, "env", "no wait", *FAST_ENV, "--json").stdout)
+    assert submitted["status"] == "queued" and submitted["status_url"].endswith(f"/{submitted['job_id']}/status")
+
+    status = json.loads(mmf(api_url, "status", job_id, "--json").stdout)
+    assert final["label"] == "json please" and status == {k: v for k, v in final.items() if k != "label"}
+    listed = json.loads(mmf(api_url, "ls", "--limit", "50", "--json").stdout)
+    assert job_id in {job["job_id"] for job in listed["items"]}
+
+    missing = mmf(api_url, "status", "0" * 32, "--json")
+    assert missing.returncode == 2
+    assert json.loads(missing.stdout)["error"]["code"] == "job_not_found"
+
+
+def test_human_commands_and_their_errors(api_url):
+    done = mmf(api_url, "env", "to list", *FAST_ENV, "--wait")
+    job_id = job_id_of(done)
+    listing = mmf(api_url, "ls", "--limit", "5", "--kind", "env")
+    assert listing.returncode == 0 and job_id in listing.stdout and listing.stdout.startswith("JOB")
+    assert mmf(api_url, "status", job_id).stdout.startswith(f"{job_id}  env  completed")
+
+    finished = mmf(api_url, "cancel", job_id)
+    assert finished.returncode == 2 and "[job_finished, HTTP 409]" in finished.stderr
+    no_artifact = mmf(api_url, "download", job_id, "nope.bin")
+    assert no_artifact.returncode == 2 and "artifacts: " in no_artifact.stderr
+    invalid = mmf(api_url, "env", "x", "--provider", "env=no_such_provider")
+    assert invalid.returncode == 2 and "unknown_provider" in invalid.stderr
+    assert mmf(api_url, "env", "x", "--option", "fail_message=boom").returncode == 2
+    unreachable = mmf(f"http://127.0.0.1:{stack.free_port()}", "ls")
+    assert unreachable.returncode == 2 and "cannot reach the API" in unreachable.stderr
+
+
+def _offers(api_url: str, kind: str) -> bool:
+    return kind in httpx.get(f"{api_url}/v1/providers").json()["kinds"]
+
+
+def test_image_and_batch_upload_and_submit_image_to_3d(api_url, tmp_path):
+    """Photos are uploaded, then one job names them all; a batch makes one job per key. A server without
+    image_to_3d answers 422, and the CLI shows its message."""
+    from PIL import Image
+
+    photos = []
+    for index, color in enumerate(("red", "blue")):
+        photos.append(tmp_path / f"photo{index}.png")
+        Image.new("RGB", (64, 48), color).save(photos[-1])
+    keys = [httpx.post(f"{api_url}/v1/uploads", files={"file": (p.name, p.read_bytes(), "image/png")}).json()["key"]
+            for p in photos]
+    (tmp_path / "keys.txt").write_text(f"# two uploads\n{keys[0]}\n\n{keys[1]}\n")
+
+    image = mmf(api_url, "image", *map(str, photos), "--wait")
+    batch = mmf(api_url, "batch", str(tmp_path / "keys.txt"), "--json")
+    assert image.stderr.count("uploaded ") == 2
+    if _offers(api_url, "image_to_3d"):
+        assert image.returncode == 0, image.stderr
+        assert batch.returncode == 0 and len(json.loads(batch.stdout)) == 2
+    else:
+        assert image.returncode == 2 and "image_to_3d" in image.stderr and "HTTP 422" in image.stderr
+        assert batch.returncode == 2
+        assert [entry["label"] for entry in json.loads(batch.stdout)] == keys
+
+
+def test_splat_uploads_the_video(api_url, tmp_path):
+    video = tmp_path / "walk.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)  # sniffed as MP4; never decoded here
+    result = mmf(api_url, "splat", str(video), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "queued"
+
+
+class _BrokenStream:
+    """An API whose event stream cannot be had: the watcher must poll ``/status`` instead."""
+
+    def __init__(self) -> None:
+        self.polls = [{"job_id": "j", "status": "running", "stage": "planning", "progress": 10},
+                      {"job_id": "j", "status": "completed", "stage": "finalizing", "progress": 100}]
+
+    def events(self, job_id):
+        raise Unreachable("stream refused")
+        yield
+
+    def status(self, job_id):
+        return self.polls.pop(0)
+
+
+def test_follow_falls_back_to_polling(monkeypatch):
+    monkeypatch.setattr(progress, "POLL_INTERVAL_S", 0.01)
+    out = io.StringIO()
+    results = progress.wait_for(_BrokenStream(), [("j", "label")], out, live=False, color=False)
+    assert results["j"]["status"] == "completed"
+    assert re.search(r"label\s+\[#{2}-+\]\s+10%\s+running\s+planning", out.getvalue())
+    assert out.getvalue().rstrip().endswith("completed finalizing")

