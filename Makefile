@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt | sha1sum | cut -c1-12)
+RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 DEV_STAMP := $(VENV)/.dev-$(shell cat requirements*.txt tools/gltf/package-lock.json | sha1sum | cut -c1-12)
 VIEWER := apps/viewer
 VIEWER_STAMP := $(VIEWER)/node_modules/.ci-stamp
@@ -27,8 +27,9 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(RUNTIME_STAMP): requirements.txt | $(PY)
+$(RUNTIME_STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps -e .
 	rm -f $(VENV)/.runtime-*; touch $@
 
 $(DEV_STAMP): requirements.txt requirements-dev.txt requirements-gpu.txt tools/gltf/package-lock.json | $(PY)
@@ -39,7 +40,7 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt requirements-gpu.txt tools/g
 	rm -f $(VENV)/.dev-*; touch $@
 
 install: $(RUNTIME_STAMP) redis-server
-install-dev: $(DEV_STAMP) redis-server
+install-dev: $(RUNTIME_STAMP) $(DEV_STAMP) redis-server
 
 redis-server:
 	@bash infra/local/ensure-package.sh redis-server redis-server
