@@ -9,7 +9,7 @@ from pathlib import Path
 import celery
 import numpy
 
-from bench import queue_overhead, splat_convert
+from bench import decimate, queue_overhead, splat_convert
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,11 +41,21 @@ def splat_section() -> list[str]:
     ]
 
 
+def decimate_section() -> list[str]:
+    return [
+        "## Mesh decimation to the standard face budget",
+        "",
+        "fast-simplification through our post-processing, against the same call alone.",
+        "",
+        decimate.report(decimate.main()),
+    ]
+
+
 def main() -> int:
     machine = (f"{platform.machine()}, Python {platform.python_version()}, celery {celery.__version__}, "
                f"numpy {numpy.__version__}")
     lines = ["# Benchmarks", "", f"Made by `make bench` on {machine}; each figure beside its baseline, same run.", ""]
-    for section in (queue_section, splat_section):
+    for section in (queue_section, splat_section, decimate_section):
         lines += [*section(), ""]
         print("\n".join(lines[-12:]), flush=True)
     report = "\n".join(lines)

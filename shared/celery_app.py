@@ -17,14 +17,18 @@ from kombu import Exchange, Queue
 from shared import queues
 from shared.config import Settings, get_settings
 
-TASK_MODULES = ("workers.orchestrator.tasks", "workers.env_gen.tasks", "workers.splat.tasks")
+TASK_MODULES = (
+    "workers.orchestrator.tasks", "workers.env_gen.tasks", "workers.splat.tasks", "workers.asset_3d.tasks",
+    "workers.asset_3d.s3_tasks",
+)
 
 # Which queue a task lands on when its signature names none; a provider on another queue
 # (a GPU model, SageMaker) sets the queue on its stage's signature instead.
 TASK_ROUTES = {
     "orchestrator.*": {"queue": queues.CPU},
     "env_gen.*": {"queue": queues.CPU},
-    "asset_3d.*": {"queue": queues.GPU},
+    "asset_3d.*": {"queue": queues.CPU},
+    "s3_workflow.*": {"queue": queues.GPU},
     "splat.*": {"queue": queues.CPU},
 }
 

@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     # 3D assets from prompts and images (job kinds text_to_3d, image_to_3d)
     default_images_provider: str = "stub"
     default_reconstruct_provider: str = "relief"
+    inputs_dir: str = ""
     fetch_allow_hosts: Annotated[list[str], NoDecode] = []
     fetch_max_bytes: int = Field(25 * 1024 * 1024, ge=1)
     fetch_timeout_s: float = Field(20.0, gt=0, le=300)
@@ -143,6 +144,7 @@ class Settings(BaseSettings):
     flux_image_size: int = Field(1024, ge=64, le=2048, multiple_of=16)
     shap_e_model_path: str = ""
     shap_e_steps: int = Field(64, ge=1, le=1024)
+    shap_e_mesh_grid: int = Field(128, ge=16, le=512)
 
     @model_validator(mode="before")
     @classmethod
@@ -209,6 +211,11 @@ class Settings(BaseSettings):
     @property
     def resolved_object_store_url(self) -> str:
         return self.object_store_url or str(self.data_dir / "objects")
+
+    @property
+    def resolved_inputs_dir(self) -> Path:
+        """The only folder whose files callers may name by path (workflow tasks, ``/3d/from-image``)."""
+        return Path(self.inputs_dir).expanduser() if self.inputs_dir else self.data_dir / "inputs"
 
     @property
     def resolved_public_base_url(self) -> str:

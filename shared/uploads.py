@@ -54,7 +54,14 @@ def resolve_reference(reference: str, family: str, objects) -> str:
             raise InvalidRequest(f"no uploaded {family} with id {reference!r}")
         return keys[0]
     if reference.startswith("s3://"):
-        raise InvalidRequest("s3:// references must name this service's bucket as an object key")
+        bucket, _, reference = reference.removeprefix("s3://").partition("/")
+        if bucket != getattr(objects, "bucket", None):
+            raise InvalidRequest(f"s3://{bucket}/… is not this service's bucket; upload the file or name an object key")
+        prefix = getattr(objects, "prefix", "")
+        if prefix:
+            if not reference.startswith(prefix + "/"):
+                raise InvalidRequest(f"s3 key outside this service's prefix {prefix!r}")
+            reference = reference.removeprefix(prefix + "/")
     key = validate_key(reference)
     if not objects.exists(key):
         raise InvalidRequest(f"no object {key!r}")

@@ -18,8 +18,9 @@ DEMO_JOBS = [
     {"kind": "env", "prompt": "misty cyberpunk alley with neon signs at night", "seed": 1},
     {"kind": "env", "prompt": "a dense pine forest at dawn", "seed": 2},
     {"kind": "env", "prompt": "desert ruins under a clear noon sky", "seed": 3},
+    {"kind": "text_to_3d", "prompt": "a red ceramic vase", "seed": 4},
 ]
-MAIN_ARTIFACT = {"env": "scene.glb", "splat": "scene.splat"}
+MAIN_ARTIFACT = {"env": "scene.glb", "splat": "scene.splat", "text_to_3d": "model.glb", "image_to_3d": "model.glb"}
 TERMINAL = {"completed", "failed", "canceled"}
 
 
@@ -63,6 +64,20 @@ def upload_orbit_video(client: httpx.Client) -> str:
     return upload.json()["upload_id"]
 
 
+def upload_object_photo(client: httpx.Client) -> str:
+    """A product-style photo made here: one view of a shaded solid on a plain background."""
+    import io
+
+    from shared.assets.stub_views import render_views, stub_object
+
+    solid, _ = stub_object("a green glass bottle", seed=5)
+    buffer = io.BytesIO()
+    render_views(solid, [30.0], 384)[0].convert("RGB").save(buffer, format="PNG")
+    upload = client.post("/v1/uploads", files={"file": ("bottle.png", buffer.getvalue(), "image/png")})
+    upload.raise_for_status()
+    return upload.json()["upload_id"]
+
+
 def run(keep: bool, timeout_s: float) -> int:
     settings = get_settings()
     base_url = f"http://{settings.api_host}:{settings.api_port}"
@@ -75,12 +90,14 @@ def run(keep: bool, timeout_s: float) -> int:
     try:
         with httpx.Client(base_url=base_url, timeout=10) as client:
             job_ids = []
+            photo_job = {"kind": "image_to_3d", "images": [upload_object_photo(client)]}
             splat_job = {"kind": "splat", "video": upload_orbit_video(client)}
-            for body in [*DEMO_JOBS, splat_job]:
+            for body in [*DEMO_JOBS, photo_job, splat_job]:
                 created = client.post("/v1/generations", json=body)
                 created.raise_for_status()
                 job_ids.append(created.json()["job_id"])
-                what = body.get("prompt") or "a video orbiting a textured room (made in code)"
+                what = body.get("prompt") or ("a photo of an object (made in code)" if body["kind"] == "image_to_3d"
+                                              else "a video orbiting a textured room (made in code)")
                 print(f"submitted {body['kind']} job {job_ids[-1]}: {what!r}")
             print()
             follow(client, job_ids, timeout_s)

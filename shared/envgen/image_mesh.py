@@ -140,11 +140,14 @@ def _split_chords(sheet: _Sheet) -> None:
         sheet.faces = np.concatenate([sheet.faces, np.stack([middle, q, w], axis=1)])
 
 
-def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0) -> HeroMesh:
+def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0, shading_depth: float = 0.0) -> HeroMesh:
     """A closed solid whose outline is ``mask`` (H, W) and whose colours are ``rgb`` (sRGB 0..1), in pixel units.
 
     The front is a height field over the mask that rises like a circle's profile with the distance
     from the outline; the back mirrors it, and both share the rim vertices, so every edge has two faces.
+    With ``shading_depth`` > 0 the front also reads depth from shading: a lit surface is brightest
+    where it faces the viewer, so brighter parts bulge out and darker ones sink (at most by that
+    fraction of their depth per unit of brightness); the unseen back keeps the plain profile.
     """
     h, w = mask.shape
     index = np.full((h, w), -1)
@@ -170,14 +173,18 @@ def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0) -> HeroM
     radius = float(sheet.inset.max())
     depth = np.sqrt(np.maximum(sheet.inset * (2 * radius - sheet.inset), 0.0))
     z = np.where(sheet.rim, 0.0, DEPTH_RATIO * np.minimum(depth, EDGE_SLOPE * sheet.inset))
-    surface = np.column_stack([sheet.xy, z]) * pixel_size
     inner = ~sheet.rim
+    front_z = z
+    if shading_depth > 0 and inner.any():
+        brightness = sheet.rgb @ np.array([0.2126, 0.7152, 0.0722])
+        front_z = z * np.clip(1.0 + shading_depth * 2.0 * (brightness - np.median(brightness[inner])), 0.25, 2.0)
+    surface = np.column_stack([sheet.xy, front_z]) * pixel_size
     back = np.arange(len(surface))
     back[inner] = len(surface) + np.arange(int(inner.sum()))
     linear = np.round(srgb_to_linear(sheet.rgb) * 255).astype(np.uint8)
     colors = np.concatenate([linear, np.full((len(linear), 1), 255, dtype=np.uint8)], axis=1)
     return HeroMesh(
-        positions=np.concatenate([surface, surface[inner] * [1.0, 1.0, -1.0]]),
+        positions=np.concatenate([surface, np.column_stack([sheet.xy, -z])[inner] * pixel_size]),
         faces=np.concatenate([sheet.faces, back[sheet.faces][:, ::-1]]),
         colors=np.concatenate([colors, colors[inner]]),
     )

@@ -99,7 +99,7 @@ def forbidden_reason(ip: IPAddress) -> str | None:
             return forbidden_reason(embedded)
     for reason, flag in (("unspecified", ip.is_unspecified), ("loopback", ip.is_loopback),
                          ("link-local", ip.is_link_local), ("multicast", ip.is_multicast),
-                         ("private", ip.is_private), ("reserved", ip.is_reserved)):
+                         ("reserved", ip.is_reserved), ("private", ip.is_private)):
         if flag:
             return reason
     return None if ip.is_global else "non-public"

@@ -27,6 +27,18 @@ class Step:
 
 PIPELINES: dict[str, tuple[Step, ...]] = {
     "env": (Step("orchestrator.plan"), Step("env_gen.run_env", "env"), Step("orchestrator.finalize")),
+    "text_to_3d": (
+        Step("asset_3d.generate_images", "images"),
+        Step("asset_3d.reconstruct", "reconstruct"),
+        Step("asset_3d.post_process"),
+        Step("orchestrator.finalize"),
+    ),
+    "image_to_3d": (
+        Step("asset_3d.normalize_images"),
+        Step("asset_3d.reconstruct", "reconstruct"),
+        Step("asset_3d.post_process"),
+        Step("orchestrator.finalize"),
+    ),
     "splat": (
         Step("splat.extract_frames"),
         Step("splat.structure_from_motion"),
@@ -36,7 +48,12 @@ PIPELINES: dict[str, tuple[Step, ...]] = {
     ),
 }
 
-PROVIDER_STAGES: dict[str, tuple[str, ...]] = {"env": ("plan", "env"), "splat": ("train",)}
+PROVIDER_STAGES: dict[str, tuple[str, ...]] = {
+    "env": ("plan", "env"),
+    "text_to_3d": ("images", "reconstruct"),
+    "image_to_3d": ("reconstruct",),
+    "splat": ("train",),
+}
 
 ERROR_TASK = "orchestrator.mark_failed"
 
@@ -46,6 +63,8 @@ def default_providers(kind: str, settings: Settings) -> dict[str, str]:
         "plan": settings.default_plan_provider,
         "env": settings.default_env_provider,
         "train": settings.default_train_provider,
+        "images": settings.default_images_provider,
+        "reconstruct": settings.default_reconstruct_provider,
     }
     return {stage: defaults[stage] for stage in PROVIDER_STAGES[kind]}
 

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.assets.formats import fbx_available
 from shared.config import Settings
-from shared.errors import InvalidRequest
+from shared.errors import FormatUnavailable, InvalidRequest
+from shared.net.fetch import FetchPolicy, check_url
 from shared.pipeline.env import validated_plan
 from shared.pipeline.webhooks import check_webhook_url
 from shared.schemas.api import JobCreate
 from shared.storage import ObjectStore, validate_key
 from shared.uploads import resolve_reference
+
+URL_SCHEMES = ("https://", "http://")
 
 
 def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -> dict[str, Any]:
@@ -21,6 +25,13 @@ def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -
         check_webhook_url(body.webhook_url, settings)
     if body.plan is not None:
         request["plan"] = validated_plan(body.plan)
+    for url in (body.image_urls or []) + [ref for ref in body.images or [] if ref.startswith(URL_SCHEMES)]:
+        check_url(url, FetchPolicy.from_settings(settings))
+    if body.images:
+        request["images"] = [ref if ref.startswith(URL_SCHEMES) else resolve_reference(ref, "image", objects)
+                             for ref in body.images]
+    if body.kind in ("text_to_3d", "image_to_3d") and body.output_format == "fbx" and not fbx_available(settings):
+        raise FormatUnavailable("fbx export needs a converter (assimp) that this server does not have")
     if body.kind == "splat":
         if body.video is not None:
             request["video"] = resolve_reference(body.video, "video", objects)

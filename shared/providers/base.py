@@ -16,6 +16,10 @@ from shared import queues
 if TYPE_CHECKING:
     from pathlib import Path
 
+    import trimesh
+    from PIL import Image
+
+    from shared.assets.views import View
     from shared.config import Settings
     from shared.pipeline.context import StageContext
 
@@ -73,4 +77,30 @@ class SplatTrainer(Provider):
     stage = "train"
 
     def train(self, ctx: StageContext) -> tuple[Path, dict[str, Any]]:
+        raise NotImplementedError
+
+
+class ImageGenerator(Provider):
+    """Stage ``images`` (text_to_3d): pictures of the prompt's object, one per azimuth, in that order.
+
+    The pictures may have any size and background; the stage cuts the object out of each and
+    normalises them like uploaded photos, so a generator only has to picture the object plainly.
+    """
+
+    stage = "images"
+
+    def generate(self, ctx: StageContext, prompt: str, azimuths: list[float], seed: int) -> list[Image.Image]:
+        raise NotImplementedError
+
+
+class Reconstructor(Provider):
+    """Stage ``reconstruct``: a mesh from the normalised views, in the views' frame (``shared.assets.views``).
+
+    The mesh may be textured (UVs and a base-colour image) or vertex-coloured (linear RGBA, glTF's
+    convention); post-processing cleans, decimates and exports whatever comes back.
+    """
+
+    stage = "reconstruct"
+
+    def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
         raise NotImplementedError

@@ -21,6 +21,13 @@ PROVIDERS: dict[tuple[str, str], str] = {
     ("train", "points"): "shared.providers.splat_points:PointsSplatTrainer",
     ("train", "gsplat"): "shared.providers.splat_gsplat:GsplatSplatTrainer",
     ("env", "sdxl_triposr"): "shared.providers.env_sdxl_triposr:SDXLTripoSREnvGenerator",
+    ("images", "stub"): "shared.providers.images_stub:StubImageGenerator",
+    ("images", "sdxl"): "shared.providers.images_diffusion:SDXLImageGenerator",
+    ("images", "flux"): "shared.providers.images_diffusion:FluxImageGenerator",
+    ("reconstruct", "stub"): "shared.providers.reconstruct_stub:StubReconstructor",
+    ("reconstruct", "relief"): "shared.providers.reconstruct_relief:ReliefReconstructor",
+    ("reconstruct", "shap_e"): "shared.providers.reconstruct_shap_e:ShapEReconstructor",
+    ("reconstruct", "triposr"): "shared.providers.reconstruct_triposr:TripoSRReconstructor",
 }
 
 

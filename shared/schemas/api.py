@@ -40,6 +40,10 @@ class JobCreate(BaseModel):
             raise ValueError("an env job needs a prompt or a plan")
         if self.kind == "splat" and (self.video is None) == (self.frames_prefix is None):
             raise ValueError("a splat job needs exactly one of video or frames_prefix")
+        if self.kind == "text_to_3d" and self.prompt is None:
+            raise ValueError("a text_to_3d job needs a prompt")
+        if self.kind == "image_to_3d" and not 1 <= len(self.images or []) + len(self.image_urls or []) <= 8:
+            raise ValueError("an image_to_3d job needs 1 to 8 images (images and image_urls together)")
         return self
 
 

@@ -1,1 +1,1 @@
-"""3D-asset worker group (``text_to_3d`` / ``image_to_3d``): its tasks arrive with issue 4."""
+"""3D-asset worker group (``text_to_3d`` / ``image_to_3d``): images, reconstruction, post-processing."""

@@ -17,6 +17,7 @@ from apps.api import deps
 from apps.api.auth import Owner
 from apps.api.errors import ApiError
 from shared import metrics
+from shared.assets.formats import model_artifact_name
 from shared.config import Settings
 from shared.jobs import DuplicateJob, JobStore, Status
 from shared.jobs.base import TERMINAL, new_job_record
@@ -30,6 +31,13 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 
 MAIN_ARTIFACT = {"env": "scene.glb", "splat": "scene.splat"}
+
+
+def main_artifact(job: dict[str, Any]) -> str:
+    """The file a plain ``/download`` returns: the scene, the splats, or the model in the asked format."""
+    if job["kind"] in ("text_to_3d", "image_to_3d"):
+        return model_artifact_name(job["request"].get("output_format", "glb"))
+    return MAIN_ARTIFACT.get(job["kind"], "manifest.json")
 
 Jobs = Annotated[JobStore, Depends(deps.jobs)]
 Objects = Annotated[ObjectStore, Depends(deps.objects)]
@@ -179,7 +187,7 @@ def _download(job: dict[str, Any], artifact: str, objects: ObjectStore) -> Strea
 @router.get("/{job_id}/download", response_class=StreamingResponse)
 def download_main(job: OwnedJob, objects: Objects) -> StreamingResponse:
     """The job's main artifact (``scene.glb`` for an environment)."""
-    return _download(job, MAIN_ARTIFACT.get(job["kind"], "manifest.json"), objects)
+    return _download(job, main_artifact(job), objects)
 
 
 @router.get("/{job_id}/download/{artifact:path}", response_class=StreamingResponse)

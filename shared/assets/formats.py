@@ -1,0 +1,104 @@
+"""Output formats of a 3D asset: names of the artifacts, whether FBX can be written here, the writers.
+
+Import-light at module level (the API asks ``fbx_available`` at submit): trimesh is imported by
+the writers only. Colours: the meshes carry linear vertex colours (glTF's COLOR_0 convention);
+PLY and OBJ readers expect sRGB, so those writers convert. STL has no colour.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shared.errors import FormatUnavailable, ProviderError
+
+if TYPE_CHECKING:
+    import trimesh
+
+    from shared.config import Settings
+
+FORMATS = ("glb", "obj", "ply", "stl", "fbx")
+FBX_TIMEOUT_S = 300
+CONTENT_TYPES = {"glb": "model/gltf-binary", "obj": "application/zip", "ply": "application/octet-stream",
+                 "stl": "model/stl", "fbx": "application/octet-stream"}
+
+
+def model_artifact_name(output_format: str) -> str:
+    """The artifact a job of ``output_format`` delivers: ``model.<fmt>``, except OBJ's zip with its mtl and texture."""
+    return "model.obj.zip" if output_format == "obj" else f"model.{output_format}"
+
+
+def fbx_available(settings: Settings | None = None) -> bool:
+    """Whether this machine has the GLB -> FBX converter (ASSET_FBX_CONVERTER, Open Asset Import Library's CLI)."""
+    if settings is None:
+        from shared.config import get_settings
+
+        settings = get_settings()
+    return shutil.which(settings.asset_fbx_converter) is not None
+
+
+def _display_colors(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+    """A copy whose colours are per-vertex sRGB bytes (texture sampled, or linear vertex colours converted)."""
+    import numpy as np
+    import trimesh
+
+    from shared.geometry.render import linear_to_srgb
+
+    copy = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    if mesh.visual.kind == "texture":
+        copy.visual = mesh.visual.to_color()
+    elif mesh.visual.kind == "vertex":
+        colors = np.asarray(mesh.visual.vertex_colors, dtype=float)
+        srgb = np.round(linear_to_srgb(colors[:, :3] / 255.0) * 255)
+        copy.visual = trimesh.visual.ColorVisuals(copy, vertex_colors=np.column_stack([srgb, colors[:, 3]]))
+    return copy
+
+
+def _write_obj_zip(mesh: trimesh.Trimesh, path: Path) -> None:
+    from trimesh.exchange.obj import export_obj
+
+    source = mesh if mesh.visual.kind == "texture" else _display_colors(mesh)
+    text, files = export_obj(source, include_normals=True, include_color=True, include_texture=True,
+                             return_texture=True, mtl_name="model.mtl")
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("model.obj", text)
+        for name, data in files.items():
+            archive.writestr(name, data)
+
+
+def _write_fbx(mesh: trimesh.Trimesh, path: Path, settings: Settings) -> None:
+    converter = shutil.which(settings.asset_fbx_converter)
+    if converter is None:
+        raise FormatUnavailable(f"fbx output needs {settings.asset_fbx_converter!r} installed (Debian: assimp-utils)")
+    glb = path.with_name(path.stem + ".for-fbx.glb")
+    glb.write_bytes(mesh.export(file_type="glb"))
+    try:
+        result = subprocess.run([converter, "export", str(glb), str(path), "-ffbx"], capture_output=True, text=True,
+                                timeout=FBX_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        raise ProviderError(f"the FBX converter took longer than {FBX_TIMEOUT_S} s") from None
+    finally:
+        glb.unlink(missing_ok=True)
+    if result.returncode != 0 or not path.is_file() or path.stat().st_size == 0:
+        raise ProviderError(f"the FBX converter failed: {(result.stderr or result.stdout).strip()[-500:]}")
+
+
+def write_model(mesh: trimesh.Trimesh, output_format: str, folder: Path, settings: Settings) -> Path:
+    """Write ``mesh`` in ``output_format`` under ``folder``; the file's name is the artifact's."""
+    path = folder / model_artifact_name(output_format)
+    if output_format == "glb":
+        path.write_bytes(mesh.export(file_type="glb"))
+    elif output_format == "obj":
+        _write_obj_zip(mesh, path)
+    elif output_format == "ply":
+        path.write_bytes(_display_colors(mesh).export(file_type="ply"))
+    elif output_format == "stl":
+        path.write_bytes(mesh.export(file_type="stl"))
+    elif output_format == "fbx":
+        _write_fbx(mesh, path, settings)
+    else:
+        raise FormatUnavailable(f"unknown output format {output_format!r} (known: {', '.join(FORMATS)})")
+    return path

@@ -1,0 +1,174 @@
+"""The ``text_to_3d`` and ``image_to_3d`` jobs. Each function is one stage.
+
+text_to_3d:  generate_images -> reconstruct -> post_process -> finalize
+image_to_3d: normalize_images -> reconstruct -> post_process -> finalize
+
+Stages share nothing but the object store: the first writes the normalised views
+(``views/view_N.png`` and ``views.json``), the second ``reconstruction.glb`` (the raw mesh), the
+third the deliverables (``model.glb``, ``model.<fmt>``, ``thumbnail.png``) and the mesh QA details.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import FormatUnavailable, InvalidRequest, ProviderError
+from shared.pipeline.context import StageContext
+from shared.providers.registry import provider_class
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from shared.assets.views import View
+
+IMAGES_PROGRESS = (0, 30)
+NORMALIZE_PROGRESS = (0, 30)
+RECONSTRUCT_PROGRESS = (30, 70)
+POSTPROCESS_PROGRESS = (70, 90)
+MAX_IMAGES = 8
+RECONSTRUCTION = "reconstruction.glb"
+URL_SCHEMES = ("https://", "http://")
+
+
+def image_sources(request: dict[str, Any]) -> list[str]:
+    """The job's pictures in order: object keys (or URLs) in ``images``, then ``image_urls``."""
+    sources = [*(request.get("images") or []), *(request.get("image_urls") or [])]
+    if not 1 <= len(sources) <= MAX_IMAGES:
+        raise InvalidRequest(f"an image_to_3d job takes 1 to {MAX_IMAGES} images, not {len(sources)}")
+    return sources
+
+
+def _read_source(ctx: StageContext, source: str, label: str) -> bytes:
+    """A picture's bytes: fetched under the SSRF policy for a URL, else read from the object store (size first)."""
+    if source.lower().startswith(URL_SCHEMES):
+        from shared.net.fetch import fetch_with_settings
+
+        return fetch_with_settings(source, ctx.settings).body
+    limit = ctx.settings.max_image_upload_bytes
+    size = ctx.objects.size(source)
+    if size > limit:
+        raise InvalidRequest(f"{label} is {size} bytes, over the limit of {limit}")
+    return ctx.objects.get_bytes(source)
+
+
+def _store_views(ctx: StageContext, views: list[View], facts: list[dict[str, Any]], **extra: Any) -> None:
+    from shared.assets.views import VIEWS_DIR, VIEWS_INDEX, index_entry
+
+    entries = []
+    for view, fact in zip(views, facts, strict=True):
+        out = io.BytesIO()
+        view.image.save(out, format="PNG")
+        ctx.put_artifact(f"{VIEWS_DIR}/{view.name}", out.getvalue(), "image/png")
+        entries.append(index_entry(view, **fact))
+    index = {"views": entries, **extra}
+    ctx.put_artifact(VIEWS_INDEX, json.dumps(index, indent=2).encode(), "application/json")
+    ctx.add_details({"views": len(views)})
+
+
+def _normalise(ctx: StageContext, pictures: list[Image.Image], azimuths: list[float | None],
+               labels: list[str]) -> tuple[list[View], list[dict[str, Any]]]:
+    from shared.assets.images import normalise
+
+    settings = ctx.settings
+    return normalise(pictures, azimuths, labels, settings.asset_view_size, settings.asset_view_margin)
+
+
+def normalize_images(ctx: StageContext) -> None:
+    """image_to_3d: read every input picture (refusing bombs and unsafe URLs), cut out, crop, store the views."""
+    from shared.assets.images import decode_image
+
+    sources = image_sources(ctx.request)
+    pictures, labels = [], []
+    for number, source in enumerate(sources):
+        label = f"image {number + 1} ({source[:200]})"
+        ctx.report(0.6 * number / len(sources), f"reading image {number + 1} of {len(sources)}")
+        pictures.append(decode_image(_read_source(ctx, source, label), ctx.settings.asset_max_image_pixels, label))
+        labels.append(label)
+    ctx.report(0.7, "cutting out the object")
+    views, facts = _normalise(ctx, pictures, [None] * len(pictures), labels)
+    for fact, source in zip(facts, sources, strict=True):
+        fact["source"] = source
+    _store_views(ctx, views, facts)
+    ctx.report(1.0, f"{len(views)} views ready")
+
+
+def generate_images(ctx: StageContext) -> None:
+    """text_to_3d: picture the prompt's object from 4 or 8 azimuths with the ``images`` provider, store the views."""
+    from shared.assets.views import even_azimuths
+
+    prompt = (ctx.request.get("prompt") or "").strip()
+    if not prompt:
+        raise InvalidRequest("a text_to_3d job needs a prompt")
+    name = ctx.job["providers"]["images"]
+    generator = provider_class("images", name)(ctx.provider_options("images"))
+    azimuths = even_azimuths(generator.options.views)
+    pictures = generator.generate(ctx, prompt, azimuths, int(ctx.request.get("seed") or 0))
+    if len(pictures) != len(azimuths):
+        raise ProviderError(f"images provider {name!r} made {len(pictures)} pictures for {len(azimuths)} azimuths")
+    for number, picture in enumerate(pictures):
+        out = io.BytesIO()
+        picture.save(out, format="PNG")
+        ctx.put_artifact(f"views/generated_{number}.png", out.getvalue(), "image/png")
+    views, facts = _normalise(ctx, pictures, list(azimuths), [f"generated view {n + 1}" for n in range(len(pictures))])
+    for number, fact in enumerate(facts):
+        fact["source"] = f"views/generated_{number}.png"
+    _store_views(ctx, views, facts, prompt=prompt, images_provider=name)
+    ctx.report(1.0, f"{len(views)} views ready")
+
+
+def load_views(ctx: StageContext) -> list[View]:
+    """The normalised views the first stage stored, with their azimuths."""
+    from PIL import Image
+
+    from shared.assets.views import VIEWS_DIR, VIEWS_INDEX, View
+
+    views = []
+    for entry in ctx.read_json_artifact(VIEWS_INDEX)["views"]:
+        image = Image.open(io.BytesIO(ctx.read_artifact(f"{VIEWS_DIR}/{entry['name']}"))).convert("RGBA")
+        views.append(View(entry["name"], image, entry.get("azimuth_deg")))
+    return views
+
+
+def reconstruct(ctx: StageContext) -> None:
+    """Mesh the views with the job's ``reconstruct`` provider; store the raw mesh as ``reconstruction.glb``."""
+    views = load_views(ctx)
+    name = ctx.job["providers"]["reconstruct"]
+    reconstructor = provider_class("reconstruct", name)(ctx.provider_options("reconstruct"))
+    mesh = reconstructor.reconstruct(ctx, views)
+    if len(mesh.faces) == 0:
+        raise ProviderError(f"reconstructor {name!r} returned an empty mesh")
+    ctx.report(0.9, f"{len(mesh.faces)} faces reconstructed")
+    ctx.put_artifact(RECONSTRUCTION, mesh.export(file_type="glb"), "model/gltf-binary")
+    ctx.report(1.0, "reconstruction stored")
+
+
+def post_process(ctx: StageContext) -> None:
+    """Clean and decimate to the tier's budget, export ``model.glb`` and the requested format, render the thumbnail."""
+    import trimesh
+
+    from shared.assets.formats import CONTENT_TYPES, fbx_available, model_artifact_name, write_model
+    from shared.assets.postprocess import finish, mesh_qa
+    from shared.geometry.render import render_mesh_thumbnail
+
+    settings = ctx.settings
+    output_format = ctx.request.get("output_format") or "glb"
+    tier = ctx.request.get("quality_tier") or "standard"
+    if output_format == "fbx" and not fbx_available(settings):
+        raise FormatUnavailable(f"fbx output needs {settings.asset_fbx_converter!r} installed on this server")
+    budget = settings.asset_face_budget_high if tier == "high" else settings.asset_face_budget_standard
+    raw = trimesh.load(io.BytesIO(ctx.read_artifact(RECONSTRUCTION)), file_type="glb", force="mesh", process=False)
+    ctx.report(0.05, f"cleaning {len(raw.faces)} faces")
+    mesh, facts = finish(raw, budget, settings.asset_texture_size)
+    ctx.report(0.6, f"{len(mesh.faces)} faces after clean-up" + (" and decimation" if facts["decimated"] else ""))
+    glb = write_model(mesh, "glb", ctx.workdir, settings)
+    ctx.put_artifact("model.glb", glb, CONTENT_TYPES["glb"])
+    if output_format != "glb":
+        path = write_model(mesh, output_format, ctx.workdir, settings)
+        ctx.put_artifact(model_artifact_name(output_format), path, CONTENT_TYPES[output_format])
+    ctx.report(0.85, "rendering the thumbnail")
+    ctx.put_artifact("thumbnail.png", render_mesh_thumbnail(glb.read_bytes()), "image/png")
+    ctx.add_details({"mesh": {**mesh_qa(mesh), **facts, "face_budget": budget, "quality_tier": tier,
+                              "output_format": output_format, "model": model_artifact_name(output_format)}})
+    ctx.report(1.0, f"{model_artifact_name(output_format)} ready")

@@ -1,0 +1,71 @@
+"""3D assets through the service: a photo made in code -> image_to_3d; a prompt -> text_to_3d."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image, ImageDraw
+
+from tests.conftest import wait_for_status
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+def object_photo() -> bytes:
+    """A shaded orange disc on a plain grey background."""
+    image = Image.new("RGB", (160, 160), (200, 200, 200))
+    draw = ImageDraw.Draw(image)
+    for radius, shade in ((50, 150), (40, 190), (28, 230)):
+        draw.ellipse((80 - radius, 80 - radius, 80 + radius, 80 + radius), fill=(shade, shade // 2, 40))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_photo_upload_to_a_textured_model(client):
+    upload = client.post("/v1/uploads", files={"file": ("disc.png", object_photo(), "image/png")}).json()
+    created = client.post("/v1/generations", json={"kind": "image_to_3d", "images": [upload["upload_id"]]})
+    assert created.status_code == 202, created.text
+    job = wait_for_status(client, created.json()["job_id"], timeout_s=120)
+    assert job["status"] == "completed", job
+    assert job["providers"] == {"reconstruct": "relief"}
+    assert {"normalizing_images", "reconstructing_3d", "post_processing", "finalizing"} <= set(job["timings"])
+    glb = client.get(f"/v1/generations/{job['job_id']}/download").content
+    mesh = trimesh.load(io.BytesIO(glb), file_type="glb", force="mesh")
+    assert len(mesh.faces) == job["details"]["mesh"]["faces"] > 100
+    extent = np.ptp(mesh.bounds, axis=0)
+    assert extent.max() > 0 and extent.min() > 0  # a solid, not a flat card
+
+
+def test_prompt_to_obj_with_stub_views(client):
+    body = {"kind": "text_to_3d", "prompt": "a red ceramic teapot", "output_format": "obj",
+            "providers": {"images": "stub"}}
+    job = wait_for_status(client, client.post("/v1/generations", json=body).json()["job_id"], timeout_s=120)
+    assert job["status"] == "completed", job
+    assert any(name.startswith("views/") for name in job["artifacts"])
+    archive = client.get(f"/v1/generations/{job['job_id']}/download")
+    assert archive.headers["content-disposition"].endswith('model.obj.zip"')
+    names = zipfile.ZipFile(io.BytesIO(archive.content)).namelist()
+    assert any(name.endswith(".obj") for name in names)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"kind": "text_to_3d"}, "validation_error"),
+        ({"kind": "image_to_3d"}, "validation_error"),
+        ({"kind": "image_to_3d", "images": ["x"] * 9}, "validation_error"),
+        ({"kind": "image_to_3d", "image_urls": ["https://127.0.0.1/a.png"]}, "url_refused"),
+        ({"kind": "image_to_3d", "image_urls": ["https://169.254.169.254/latest"]}, "url_refused"),
+        ({"kind": "image_to_3d", "images": ["s3://someone-elses-bucket/a.png"]}, "invalid_request"),
+        ({"kind": "image_to_3d", "images": ["0" * 32]}, "invalid_request"),
+    ],
+)
+def test_bad_asset_requests_are_422(client, body, code):
+    response = client.post("/v1/generations", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code
