@@ -172,3 +172,20 @@ def test_follow_falls_back_to_polling(monkeypatch):
     assert results["j"]["status"] == "completed"
     assert re.search(r"label\s+\[#{2}-+\]\s+10%\s+running\s+planning", out.getvalue())
     assert out.getvalue().rstrip().endswith("completed finalizing")
+
+
+def test_reconcile_resends_a_job_the_broker_lost(api_url):
+    from shared.jobs import get_job_store
+    from shared.jobs.base import new_job_record
+    from shared.pipeline import chains
+
+    request = {"kind": "env", "prompt": "lost in the broker", "use_cache": False}
+    lost = new_job_record("env", request, {"plan": "stub", "env": "stub"})
+    lost["celery_task_ids"] = chains.task_ids("env", lost["job_id"])
+    lost["created_at"] = "2000-01-01T00:00:00.000000+00:00"  # long past the reconciler's grace period
+    get_job_store().create(lost)
+    result = mmf(api_url, "reconcile", "--json")
+    assert result.returncode == 0, result.stderr
+    assert lost["job_id"] in json.loads(result.stdout)["requeued"]
+    waited = mmf(api_url, "status", lost["job_id"], "--json")
+    assert json.loads(waited.stdout)["job_id"] == lost["job_id"]

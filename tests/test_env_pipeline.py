@@ -95,6 +95,7 @@ def test_failing_provider_fails_job_and_stops_chain(client):
     assert job["error"]["stage"] == "generating_scene"
     assert "Traceback" not in json.dumps(job)
     assert "scene.glb" not in job["artifacts"] and "manifest.json" not in job["artifacts"]
+    assert job["details"]["partial_artifacts"] == ["plan.json"]
     assert "finalizing" not in job["timings"]
 
 

@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from apps.api.errors import install_error_handlers
 from apps.api.limits import BodySizeLimit
-from apps.api.routes import events, files, generations, health, metrics, providers, uploads
+from apps.api.routes import admin, compat, events, files, generations, health, metrics, providers, uploads
 from apps.api.viewer import mount_viewer
 from shared.config import get_settings
 from shared.logs import configure_logging
@@ -29,7 +29,7 @@ def create_app() -> FastAPI:
     upload_limit = max(settings.max_upload_bytes, settings.max_image_upload_bytes) + 65536
     app.add_middleware(BodySizeLimit, default_limit=settings.max_request_bytes, upload_limit=upload_limit)
     install_error_handlers(app)
-    for module in (health, generations, events, files, uploads, providers, metrics):
+    for module in (health, generations, events, files, uploads, providers, metrics, compat, admin):
         app.include_router(module.router)
     mount_viewer(app, settings)
     return app

@@ -103,6 +103,9 @@ class Api:
         params.update({name: value for name, value in (("kind", kind), ("status", status)) if value})
         return self._send("GET", "/v1/generations", params=params).json()
 
+    def reconcile(self) -> dict[str, Any]:
+        return self._send("POST", "/v1/reconcile").json()
+
     def cancel(self, job_id: str) -> dict[str, Any]:
         return self._send("POST", f"/v1/generations/{job_id}/cancel").json()
 

@@ -173,6 +173,10 @@ def build_parser(settings: CliSettings) -> argparse.ArgumentParser:
     cancel = commands.add_parser("cancel", parents=[common], help="cancel a queued or running job")
     cancel.add_argument("job_id", metavar="JOB")
     cancel.set_defaults(run=cmd_cancel)
+
+    reconcile = commands.add_parser("reconcile", parents=[common],
+                                    help="re-send jobs the broker lost, fail jobs whose worker vanished")
+    reconcile.set_defaults(run=cmd_reconcile)
     return parser
 
 
@@ -316,6 +320,13 @@ def cmd_ls(api: Api, out: Output, args: argparse.Namespace) -> int:
 def cmd_cancel(api: Api, out: Output, args: argparse.Namespace) -> int:
     status = api.cancel(args.job_id)
     out.result(status, lambda: [status_line(status)])
+    return EXIT_OK
+
+
+def cmd_reconcile(api: Api, out: Output, args: argparse.Namespace) -> int:
+    report = api.reconcile()
+    out.result(report, lambda: [f"requeued {len(report['requeued'])}: {' '.join(report['requeued']) or '-'}",
+                                f"failed {len(report['failed'])}: {' '.join(report['failed']) or '-'}"])
     return EXIT_OK
 
 
