@@ -52,12 +52,9 @@ def model_key_for(image_key: str, output_format: str) -> str:
 
     suffix = model_artifact_name(output_format).removeprefix("model")
     path = PurePosixPath(image_key)
-    for image_prefix, model_prefix in MODEL_PREFIXES.items():
-        if image_key.startswith(image_prefix + "/"):
-            relative = path.relative_to(image_prefix)
-            break
-    else:
-        model_prefix, relative = OTHER_MODELS_PREFIX, path
+    image_prefix = next((prefix for prefix in MODEL_PREFIXES if image_key.startswith(prefix + "/")), None)
+    model_prefix = MODEL_PREFIXES.get(image_prefix, OTHER_MODELS_PREFIX)
+    relative = path.relative_to(image_prefix) if image_prefix else path
     return validate_key(f"{model_prefix}/{relative.with_suffix('')}{suffix}")
 
 

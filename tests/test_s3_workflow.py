@@ -1,0 +1,127 @@
+"""The S3 workflow: tasks on the GPU queue over real image_to_3d jobs, the key layout, the caller's documents."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pytest
+
+from shared import s3_workflow
+from shared.config import get_settings
+from shared.errors import InvalidRequest
+from shared.jobs import get_job_store
+from shared.storage import get_object_store
+
+COLLECTION = "3d_models"
+
+
+def object_photo(number: int) -> bytes:
+    """A small shaded disc on a plain background, a different colour for every number."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (96, 96), (235, 235, 235))
+    draw = ImageDraw.Draw(image)
+    colour = (40 + 4 * number % 200, 200 - 3 * number % 160, 60 + 5 * number % 180)
+    draw.ellipse((18 + number % 7, 20, 78, 76 - number % 5), fill=colour)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def wait_ready(task_id: str, timeout_s: float = 50) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = s3_workflow.get_task_status(task_id)
+        if status["ready"]:
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"task {task_id} not ready after {timeout_s}s: {status}")
+
+
+def test_model_keys_follow_the_naming_convention():
+    assert s3_workflow.model_key_for("images/uploaded/red_car.jpg", "glb") == "3d_assets/generated/red_car.glb"
+    assert s3_workflow.model_key_for("images/generated/a/house.png", "stl") == "3d_assets/generated/a/house.stl"
+    assert s3_workflow.model_key_for("images/text_to_3d/my_object.jpeg", "ply") == "3d_assets/text_to_3d/my_object.ply"
+    assert s3_workflow.model_key_for("photos/x.png", "obj") == "3d_assets/model/photos/x.obj.zip"
+
+
+def test_paths_outside_the_inputs_folder_are_refused(data_dir):
+    settings = get_settings()
+    secret = data_dir / "secret.png"
+    secret.write_bytes(object_photo(0))
+    for path in ("../secret.png", str(secret), "/etc/passwd", f"{settings.resolved_inputs_dir}/../secret.png"):
+        with pytest.raises(InvalidRequest, match="outside the inputs folder"):
+            s3_workflow.input_file(path, settings)
+
+
+def test_batch_of_50_keys_makes_50_models_and_updates_50_documents(worker):
+    objects, jobs = get_object_store(), get_job_store()
+    keys = [f"images/uploaded/obj_{n:02d}.png" for n in range(50)]
+    for number, key in enumerate(keys):
+        objects.put_bytes(key, object_photo(number), "image/png")
+    doc_ids = [f"batch-doc-{n}" for n in range(51)]
+    started = time.monotonic()
+    submitted = s3_workflow.submit_batch_s3_images_for_3d_generation(
+        [*keys, "images/uploaded/missing.png"], collection_name=COLLECTION, doc_ids=doc_ids,
+        reconstruct_provider="stub")
+    assert submitted["count"] == 51
+    status = wait_ready(submitted["task_id"])
+    print(f"batch of 51 ready in {time.monotonic() - started:.1f}s")
+    assert status["progress"] == {"total": 51, "completed": 50, "failed": 1}
+    assert not status["successful"]
+    for number in range(50):
+        model_key = f"3d_assets/generated/obj_{number:02d}.glb"
+        assert objects.get_bytes(model_key)[:4] == b"glTF"
+        document = jobs.get_document(COLLECTION, doc_ids[number])
+        assert document["model_status"] == "success" and document["model_generated"] is True
+        assert document["model_s3_url"].endswith(model_key) and document["image_s3_url"].endswith(keys[number])
+        assert document["model_format"] == "glb" and document["model_with_texture"] is True
+        job = jobs.get(document["job_id"])
+        assert (job["status"], job["kind"], job["owner"]) == ("completed", "image_to_3d", "")
+    failed = jobs.get_document(COLLECTION, doc_ids[50])
+    assert failed["model_status"] == "failed" and failed["model_generated"] is False
+    assert "no object 'images/uploaded/missing.png'" in failed["model_error"]
+    assert jobs.get(failed["job_id"])["status"] == "failed"
+
+
+def test_single_picture_by_s3_uri_with_the_default_reconstructor(worker):
+    objects, jobs = get_object_store(), get_job_store()
+    objects.put_bytes("images/uploaded/red_car.png", object_photo(7), "image/png")
+    submitted = s3_workflow.submit_s3_image_for_3d_generation(
+        "s3://any-bucket/images/uploaded/red_car.png", doc_id="car", with_texture=False, output_format="stl")
+    progress = s3_workflow.get_task_status(submitted["task_id"])["progress"]
+    assert progress.get("state") == "PENDING" or progress["job_id"] == submitted["job_id"]
+    status = wait_ready(submitted["task_id"])
+    assert status["successful"], status
+    assert status["progress"]["status"] == "completed" and status["progress"]["progress"] == 100
+    assert status["result"]["model_s3_key"] == "3d_assets/generated/red_car.stl"
+    assert objects.exists("3d_assets/generated/red_car.stl")
+    document = jobs.get_document(COLLECTION, "car")
+    assert (document["model_status"], document["model_with_texture"], document["job_id"]) == (
+        "success", False, submitted["job_id"])
+    job = jobs.get(submitted["job_id"])
+    assert job["providers"] == {"reconstruct": get_settings().default_reconstruct_provider}
+    assert any("with_texture=false" in note for note in job["notes"])
+
+
+def test_local_paths_under_the_inputs_folder_only(worker, data_dir):
+    from shared.celery_app import app
+
+    inputs = get_settings().resolved_inputs_dir
+    (inputs / "shots").mkdir(parents=True, exist_ok=True)
+    (inputs / "shots" / "cup.png").write_bytes(object_photo(3))
+    (data_dir / "outside.png").write_bytes(object_photo(4))
+    jobs = get_job_store()
+    cup = str(inputs / "shots" / "cup.png")
+    good = app.send_task(s3_workflow.TASK_GENERATE, args=[cup, True, "glb", "cup", "local"],
+                         kwargs={"reconstruct_provider": "stub"})
+    bad = app.send_task(s3_workflow.TASK_GENERATE, args=[f"{inputs}/../outside.png", True, "glb", "evil", "local"])
+    assert wait_ready(good.id)["successful"]
+    assert get_object_store().exists("3d_assets/generated/shots/cup.glb")
+    assert jobs.get_document("local", "cup")["model_status"] == "success"
+    refused = wait_ready(bad.id)
+    assert not refused["successful"] and refused["progress"]["status"] == "failed"
+    document = jobs.get_document("local", "evil")
+    assert document["model_status"] == "failed" and "outside the inputs folder" in document["model_error"]
+    assert not get_object_store().list("images/uploaded/outside")
