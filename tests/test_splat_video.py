@@ -13,40 +13,17 @@ from PIL import Image
 
 from shared.config import Settings
 from shared.errors import InvalidRequest
-from shared.jobs import Status
-from shared.jobs.base import new_job_record
-from shared.jobs.sqlite import SQLiteJobStore
-from shared.pipeline.context import StageContext
 from shared.pipeline.splat import EXTRACT_PROGRESS, extract_frames
 from shared.splat.frames import Frame, Sampling, select_frames, sharpness
 from shared.splat.sample_video import encode_video
-from shared.storage.local import LocalObjectStore
+from tests.stage_jobs import StageJob
 
 
-class SplatJob:
-    """A splat job in real stores under ``root``, and a StageContext per stage run."""
+class SplatJob(StageJob):
+    """A splat job (``train`` provider ``points`` unless told otherwise) in real stores under ``root``."""
 
     def __init__(self, root: Path, request: dict, settings: Settings, providers: dict | None = None) -> None:
-        self.root, self.settings = root, settings
-        self.jobs = SQLiteJobStore(root / "jobs.sqlite3")
-        self.objects = LocalObjectStore(root / "objects", "http://testserver", "test-secret")
-        record = new_job_record("splat", {"kind": "splat", **request}, providers or {"train": "points"})
-        self.jobs.create(record)
-        self.jobs.transition(record["job_id"], Status.RUNNING)
-        self.job_id = record["job_id"]
-        self._runs = 0
-
-    def context(self, stage: str, progress: tuple[int, int]) -> StageContext:
-        self._runs += 1
-        workdir = self.root / f"work-{self._runs}-{stage}"
-        workdir.mkdir()
-        return StageContext(self.jobs.get(self.job_id), stage, progress, self.jobs, self.objects, self.settings,
-                            workdir)
-
-    def run(self, stage: str, progress: tuple[int, int], work) -> StageContext:
-        ctx = self.context(stage, progress)
-        work(ctx)
-        return ctx
+        super().__init__(root, "splat", request, settings, providers or {"train": "points"})
 
 
 def moving_pattern(count: int, size: tuple[int, int] = (96, 64), seed: int = 0) -> list[np.ndarray]:
