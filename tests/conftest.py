@@ -97,6 +97,22 @@ def worker(redis_server):
 
 
 @pytest.fixture(scope="session")
+def live_api(worker, data_dir):
+    """A real uvicorn API on a free port (the start-up path of ``make up``); yields its base URL."""
+    port = stack.free_port()
+    service = stack.start_api("127.0.0.1", port, dict(os.environ), data_dir / "logs" / "live-api")
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            stack.wait_for_api(base_url)
+        except TimeoutError:
+            pytest.fail(f"the API did not become ready:\n{service.log_path.read_text()[-4000:]}")
+        yield base_url
+    finally:
+        service.stop()
+
+
+@pytest.fixture(scope="session")
 def client(redis_server):
     from fastapi.testclient import TestClient
 

@@ -22,18 +22,8 @@ FAST_ENV = ["--provider", "env=stub", "--provider", "plan=stub"]
 
 
 @pytest.fixture(scope="module")
-def api_url(worker, data_dir):
-    port = stack.free_port()
-    service = stack.start_api("127.0.0.1", port, dict(os.environ), data_dir / "logs" / "cli-api")
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            stack.wait_for_api(base_url)
-        except TimeoutError:
-            pytest.fail(f"the API did not become ready:\n{service.log_path.read_text()[-4000:]}")
-        yield base_url
-    finally:
-        service.stop()
+def api_url(live_api):
+    return live_api
 
 
 def mmf(api_url: str, *args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:

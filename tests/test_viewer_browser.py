@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from apps.api.viewer import mount_viewer
-from infra.local import stack
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWER = ROOT / "apps" / "viewer"
@@ -62,24 +61,14 @@ def _run_node(args: list[str], env: dict[str, str], timeout_s: float) -> subproc
 
 
 @pytest.fixture(scope="module")
-def viewer_api(worker, data_dir):
-    """A real uvicorn API (the same start-up path as ``make up``) serving the built viewer."""
+def viewer_api(live_api):
+    """The live API serving the built viewer."""
     _require_built()
-    port = stack.free_port()
-    service = stack.start_api("127.0.0.1", port, dict(os.environ), data_dir / "logs" / "viewer-api")
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            stack.wait_for_api(base_url)
-        except TimeoutError:
-            pytest.fail(f"the API did not become ready:\n{service.log_path.read_text()[-4000:]}")
-        page = httpx.get(f"{base_url}/viewer/", timeout=10)
-        if page.status_code != 200 or "text/html" not in page.headers.get("content-type", ""):
-            pytest.fail(f"the API does not serve the viewer at /viewer/ ({page.status_code}: {page.text[:300]}); "
-                        "create_app must call apps.api.viewer.mount_viewer(app, settings)")
-        yield base_url
-    finally:
-        service.stop()
+    page = httpx.get(f"{live_api}/viewer/", timeout=10)
+    if page.status_code != 200 or "text/html" not in page.headers.get("content-type", ""):
+        pytest.fail(f"the API does not serve the viewer at /viewer/ ({page.status_code}: {page.text[:300]}); "
+                    "create_app must call apps.api.viewer.mount_viewer(app, settings)")
+    return live_api
 
 
 def test_mount_viewer_without_a_build_answers_json_404(tmp_path):
