@@ -257,7 +257,7 @@ def test_options_of_the_new_stages_are_bounded():
         with pytest.raises(ValidationError):
             relief.model_validate(bad)
     assert registry.names("images") == ["flux", "sdxl", "stub"]
-    assert registry.names("reconstruct") == ["relief", "shap_e", "stub", "triposr"]
+    assert registry.names("reconstruct") == ["relief", "sagemaker", "shap_e", "stub", "triposr"]
 
 
 @pytest.mark.skipif(not cuda_available(), reason=GPU_REASON)

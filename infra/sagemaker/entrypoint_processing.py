@@ -1,4 +1,4 @@
-"""Entrypoint of the SageMaker Processing container: run one env job with the workers' own stage code.
+"""Entrypoint of the SageMaker Processing container: run one job's stages with the workers' own stage code.
 
 SageMaker starts it with the job in ``MMF_JOB_JSON`` (or, when too long for an environment value,
 at ``MMF_JOB_KEY`` in the bucket) and ``OBJECT_STORE_URL=s3://bucket[/prefix]``, as set by
@@ -6,8 +6,14 @@ at ``MMF_JOB_KEY`` in the bucket) and ``OBJECT_STORE_URL=s3://bucket[/prefix]``,
 Celery workers run (``shared.pipeline.env``) against a context with no job store; the manifest is
 written last, so the polling task can take its presence as proof that everything else is there.
 
-Exit status 0 means the manifest is written. On failure the status is 1, and the error goes to
-stderr (CloudWatch) and to ``/opt/ml/output/message``, which SageMaker returns as ``ExitMessage``.
+A text_to_3d / image_to_3d job runs only its reconstruct stage (``shared.pipeline.assets.reconstruct``,
+with the reconstructor the ``sagemaker`` provider named): it reads the views the service already
+stored under ``jobs/<job_id>/views/`` and writes ``reconstruction.glb``, then ``cloud_reconstruction.json``
+(what was written, by which provider), last for the same reason.
+
+Exit status 0 means the manifest (or the reconstruction marker) is written. On failure the status is 1,
+and the error goes to stderr (CloudWatch) and to ``/opt/ml/output/message``, which SageMaker returns as
+``ExitMessage``.
 
     python -m infra.sagemaker.entrypoint_processing [--exit-message-file PATH]
 """
@@ -25,10 +31,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from shared.cloud.sagemaker import ProcessingJobInput, SageMakerConfigError, processing_job_name
+from shared.cloud.sagemaker import ASSET_KINDS, ProcessingJobInput, SageMakerConfigError, processing_job_name
 from shared.config import Settings, get_settings
 from shared.errors import InvalidRequest, MMFError, ProviderError, validation_detail
 from shared.jobs.base import utcnow
+from shared.pipeline.assets import CLOUD_RECONSTRUCTION, RECONSTRUCTION, reconstruct
 from shared.pipeline.context import job_key
 from shared.pipeline.env import generate_scene, plan_scene
 from shared.pipeline.finalize import MANIFEST, build_manifest
@@ -39,10 +46,11 @@ from shared.storage.factory import open_object_store
 EXIT_MESSAGE_FILE = Path("/opt/ml/output/message")
 EXIT_MESSAGE_MAX_BYTES = 1024
 STAGES = (("planning", plan_scene), ("generating_scene", generate_scene))
+ASSET_STAGES = (("reconstructing_3d", reconstruct),)
 
 
 class ProcessingContext:
-    """What ``shared.pipeline.env`` needs from a ``StageContext``, without a job store.
+    """What ``shared.pipeline.env`` (and the reconstruct stage) needs from a ``StageContext``, without a job store.
 
     Progress goes to the log (nobody can cancel a processing job through us); notes and artifacts
     are kept here for the manifest, and artifacts land at the same keys a worker would write.
@@ -56,6 +64,7 @@ class ProcessingContext:
         self.stage = ""
         self.retry_number = 0
         self.notes: list[str] = []
+        self.details: dict[str, Any] = {}
         self.written: dict[str, ObjectInfo] = {}
 
     @property
@@ -74,6 +83,9 @@ class ProcessingContext:
 
     def note(self, message: str) -> None:
         self.notes.append(message)
+
+    def add_details(self, details: dict[str, Any]) -> None:
+        self.details.update(details)
 
     def put_artifact(self, name: str, data: bytes | Path, content_type: str | None = None) -> ObjectInfo:
         key = job_key(self.job_id, name)
@@ -114,15 +126,47 @@ def load_job(settings: Settings, objects: ObjectStore) -> dict[str, Any]:
         raise InvalidRequest(f"the job JSON is not a processing job input: {details}") from None
 
 
-def run_job(job: dict[str, Any], objects: ObjectStore, settings: Settings, workdir: Path) -> dict[str, Any]:
-    """Plan, build the scene, then write and return the validated manifest."""
-    ctx = ProcessingContext(job, objects, settings, workdir)
+def _run_stages(ctx: ProcessingContext, stages) -> dict[str, float]:
     timings: dict[str, float] = {}
-    for stage, work in STAGES:
+    for stage, work in stages:
         ctx.stage = stage
         started = time.perf_counter()
         work(ctx)
         timings[stage] = round(time.perf_counter() - started, 3)
+    return timings
+
+
+def run_reconstruction(job: dict[str, Any], objects: ObjectStore, settings: Settings,
+                       workdir: Path) -> dict[str, Any]:
+    """Mesh the stored views, then write and return the marker that says ``reconstruction.glb`` is complete."""
+    ctx = ProcessingContext(job, objects, settings, workdir)
+    timings = _run_stages(ctx, ASSET_STAGES)
+    provider = job["providers"]["reconstruct"]
+    if RECONSTRUCTION not in ctx.written:
+        raise ProviderError(f"reconstruct provider {provider!r} finished without writing {RECONSTRUCTION}")
+    marker = {
+        "job_id": job["job_id"],
+        "kind": job["kind"],
+        "processing_job_name": processing_job_name(job["job_id"]),
+        "provider": provider,
+        "artifacts": {name: info.as_dict() for name, info in ctx.written.items()},
+        "timings": timings,
+        "notes": ctx.notes,
+        "details": ctx.details,
+        "finished_at": utcnow(),
+    }
+    ctx.stage = "finalizing"
+    ctx.put_artifact(CLOUD_RECONSTRUCTION, json.dumps(marker, indent=2).encode(), "application/json")
+    ctx.report(1.0, f"wrote {job_key(job['job_id'], CLOUD_RECONSTRUCTION)}")
+    return marker
+
+
+def run_job(job: dict[str, Any], objects: ObjectStore, settings: Settings, workdir: Path) -> dict[str, Any]:
+    """Plan, build the scene, then write and return the validated manifest (an asset job: reconstruct only)."""
+    if job.get("kind") in ASSET_KINDS:
+        return run_reconstruction(job, objects, settings, workdir)
+    ctx = ProcessingContext(job, objects, settings, workdir)
+    timings = _run_stages(ctx, STAGES)
     if "scene.glb" not in ctx.written:
         raise ProviderError(f"env provider {job['providers']['env']!r} finished without writing scene.glb")
     record = {
@@ -149,7 +193,7 @@ def _write_exit_message(path: Path, message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m infra.sagemaker.entrypoint_processing",
-                                     description="Run one env job inside a SageMaker Processing container.")
+                                     description="Run one job inside a SageMaker Processing container.")
     parser.add_argument("--exit-message-file", type=Path, default=EXIT_MESSAGE_FILE,
                         help="where SageMaker picks up the failure message (default: %(default)s)")
     args = parser.parse_args(argv)

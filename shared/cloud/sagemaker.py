@@ -1,10 +1,12 @@
-"""SageMaker Processing, the cloud path of the env job: submit once, then poll until it ends.
+"""SageMaker Processing, the cloud path of the env job and of asset reconstruction: submit once, then poll.
 
 Plain functions over a boto3 client the caller passes in, so the sagemaker queue's task owns
 scheduling (it re-checks with a countdown instead of blocking a worker) and tests can point the
 client at a local SageMaker-compatible server. The processing container runs
 ``infra/sagemaker/entrypoint_processing.py``, which reads the job from its environment and writes
-``jobs/<job_id>/…`` (manifest last) to the same object store the service uses.
+``jobs/<job_id>/…`` to the same object store the service uses: for an env job the whole scene (manifest
+last), for a text_to_3d / image_to_3d job only ``reconstruction.glb`` from the views already stored
+there (``cloud_reconstruction.json`` last).
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import hashlib
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.config import Settings
-from shared.errors import MMFError
+from shared.errors import MMFError, ProviderUnavailable
 from shared.pipeline.context import job_key
 from shared.providers.env_sagemaker import SageMakerEnvGenerator, SageMakerEnvOptions
+from shared.providers.reconstruct_sagemaker import SageMakerReconstructOptions, SageMakerReconstructor
+from shared.providers.registry import names
 
 JOB_JSON_ENV = "MMF_JOB_JSON"
 JOB_KEY_ENV = "MMF_JOB_KEY"
@@ -29,6 +33,20 @@ MAX_JOB_NAME_CHARS = 63
 # Tags that by convention are moved to each new build: pinning one pins nothing.
 MOVING_TAGS = frozenset({"latest", "stable", "main", "master", "dev", "develop", "edge", "nightly"})
 TERMINAL_STATUSES = frozenset({"Completed", "Failed", "Stopped"})
+JobKind = Literal["env", "text_to_3d", "image_to_3d"]
+ASSET_KINDS = frozenset({"text_to_3d", "image_to_3d"})
+# The stages the container runs for each kind (an asset job's views are made before, its post-processing after).
+CONTAINER_STAGES: dict[str, tuple[str, ...]] = {
+    "env": ("plan", "env"),
+    "text_to_3d": ("reconstruct",),
+    "image_to_3d": ("reconstruct",),
+}
+# The stage a cloud provider stands in for, per kind, and the options model naming the provider it runs inside.
+_CLOUD_STAGES: dict[str, tuple[str, str, type[BaseModel]]] = {
+    "env": ("env", SageMakerEnvGenerator.name, SageMakerEnvOptions),
+    "text_to_3d": ("reconstruct", SageMakerReconstructor.name, SageMakerReconstructOptions),
+    "image_to_3d": ("reconstruct", SageMakerReconstructor.name, SageMakerReconstructOptions),
+}
 
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -58,19 +76,43 @@ class ProcessingJobInput(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     job_id: str = Field(pattern=r"^[A-Za-z0-9_-]{8,64}$")
-    kind: Literal["env"] = "env"
+    kind: JobKind = "env"
     request: ProcessingRequest
     providers: dict[str, str]
     created_at: str | None = None
 
-    @field_validator("providers")
-    @classmethod
-    def _runnable(cls, providers: dict[str, str]) -> dict[str, str]:
-        if set(providers) != {"plan", "env"}:
-            raise ValueError("providers must name exactly the plan and env providers")
-        if providers["env"] == SageMakerEnvGenerator.name:
-            raise ValueError("the container runs a local env provider; resolve 'sagemaker' before submitting")
-        return providers
+    @model_validator(mode="after")
+    def _runnable(self) -> ProcessingJobInput:
+        stages = CONTAINER_STAGES[self.kind]
+        if set(self.providers) != set(stages):
+            raise ValueError(f"providers of a {self.kind} job must name exactly the {' and '.join(stages)} providers")
+        cloud_stage, cloud_name, _ = _CLOUD_STAGES[self.kind]
+        if self.providers[cloud_stage] == cloud_name:
+            raise ValueError(f"the container runs a local {cloud_stage} provider; "
+                             f"resolve {cloud_name!r} before submitting")
+        for stage, name in self.providers.items():
+            if name not in names(stage):
+                raise ValueError(f"unknown {stage} provider {name!r} (known: {', '.join(names(stage))})")
+        return self
+
+    @property
+    def is_asset(self) -> bool:
+        return self.kind in ASSET_KINDS
+
+
+def check_available(settings: Settings, provider: str = "sagemaker") -> None:
+    """Raise ``ProviderUnavailable`` unless this server can submit processing jobs: S3 store, role, pinned image.
+
+    The one check behind every sagemaker provider's ``check_available``; ``provider`` names it in the messages.
+    """
+    if not settings.resolved_object_store_url.startswith("s3://"):
+        raise ProviderUnavailable(f"the {provider} provider needs an S3 object store (OBJECT_STORE_URL=s3://…)")
+    if not settings.sagemaker_role_arn:
+        raise ProviderUnavailable(f"the {provider} provider needs SAGEMAKER_ROLE_ARN")
+    try:
+        check_image_uri(settings.sagemaker_image_uri, settings.sagemaker_allow_mutable_tag)
+    except SageMakerConfigError as error:
+        raise ProviderUnavailable(f"the {provider} provider is not configured: {error}") from None
 
 
 def check_image_uri(uri: str, allow_mutable: bool = False) -> str:
@@ -115,15 +157,24 @@ def processing_job_name(job_id: str) -> str:
 
 
 def container_job_input(job_input: dict[str, Any]) -> ProcessingJobInput:
-    """The job as the container will run it: the ``sagemaker`` env provider replaced by the one it names."""
-    providers = dict(job_input.get("providers") or {})
+    """The job as the container will run it: cut to the stages it runs, a ``sagemaker`` provider replaced by
+    the one it names (with that one's options)."""
+    kind = job_input.get("kind") or "env"
+    if kind not in CONTAINER_STAGES:
+        raise ValueError(f"a {kind!r} job has no SageMaker processing path (only {', '.join(CONTAINER_STAGES)})")
+    stages = CONTAINER_STAGES[kind]
+    given = job_input.get("providers") or {}
     request = dict(job_input.get("request") or {})
-    if providers.get("env") == SageMakerEnvGenerator.name:
-        options = dict(request.get("options") or {})
-        inner = SageMakerEnvOptions.model_validate(options.get("env") or {})
-        providers["env"] = inner.provider
-        request["options"] = {**options, "env": inner.options}
-    return ProcessingJobInput.model_validate({**job_input, "providers": providers, "request": request})
+    all_options = request.get("options") or {}
+    providers = {stage: given[stage] for stage in stages if stage in given}
+    options = {stage: all_options[stage] for stage in stages if stage in all_options}
+    cloud_stage, cloud_name, cloud_options = _CLOUD_STAGES[kind]
+    if providers.get(cloud_stage) == cloud_name:
+        inner = cloud_options.model_validate(options.get(cloud_stage) or {})
+        providers[cloud_stage] = inner.provider
+        options[cloud_stage] = inner.options
+    request["options"] = options
+    return ProcessingJobInput.model_validate({**job_input, "kind": kind, "providers": providers, "request": request})
 
 
 def sagemaker_client(settings: Settings):

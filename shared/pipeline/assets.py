@@ -29,6 +29,8 @@ RECONSTRUCT_PROGRESS = (30, 70)
 POSTPROCESS_PROGRESS = (70, 90)
 MAX_IMAGES = 8
 RECONSTRUCTION = "reconstruction.glb"
+# Written last by the SageMaker container after reconstruction.glb: its presence means the mesh is complete.
+CLOUD_RECONSTRUCTION = "cloud_reconstruction.json"
 URL_SCHEMES = ("https://", "http://")
 
 
@@ -142,6 +144,41 @@ def reconstruct(ctx: StageContext) -> None:
     ctx.report(0.9, f"{len(mesh.faces)} faces reconstructed")
     ctx.put_artifact(RECONSTRUCTION, mesh.export(file_type="glb"), "model/gltf-binary")
     ctx.report(1.0, "reconstruction stored")
+
+
+def reconstruct_in_cloud(ctx: StageContext) -> bool:
+    """Submit the SageMaker Processing job (once per job) or look at it; True once its mesh is recorded.
+
+    The container reads the views this job's first stage stored and writes ``reconstruction.glb``, then
+    ``cloud_reconstruction.json``. The caller re-schedules itself while this returns False: a worker never
+    sleeps on a cloud job.
+    """
+    from shared.cloud import sagemaker
+    from shared.pipeline.context import job_key
+
+    client = sagemaker.sagemaker_client(ctx.settings)
+    name = sagemaker.submit_processing_job(
+        client, ctx.settings, ctx.job_id, ctx.job, ctx.settings.resolved_object_store_url
+    )
+    status, reason = sagemaker.describe(client, name)
+    if status in ("Failed", "Stopped"):
+        raise ProviderError(f"SageMaker processing job {name} {status.lower()}: {reason or 'no reason given'}")
+    if status != "Completed":
+        ctx.report(0.2 if status == "InProgress" else 0.1, f"SageMaker processing job {name}: {status}")
+        return False
+    if not ctx.objects.exists(job_key(ctx.job_id, CLOUD_RECONSTRUCTION)):
+        raise ProviderError(f"SageMaker processing job {name} completed without writing {CLOUD_RECONSTRUCTION}")
+    marker = ctx.read_json_artifact(CLOUD_RECONSTRUCTION)
+    info = (marker.get("artifacts") or {}).get(RECONSTRUCTION)
+    key = job_key(ctx.job_id, RECONSTRUCTION)
+    if not info or info.get("key") != key or not ctx.objects.exists(key) or ctx.objects.size(key) != info.get("bytes"):
+        raise ProviderError(f"SageMaker processing job {name} completed without a complete {RECONSTRUCTION}")
+    ctx.jobs.add_artifacts(ctx.job_id, {RECONSTRUCTION: info})
+    for note in marker.get("notes") or []:
+        ctx.note(note)
+    ctx.note(f"mesh reconstructed by {marker.get('provider', '?')!r} in SageMaker processing job {name}")
+    ctx.report(1.0, "reconstruction stored")
+    return True
 
 
 def post_process(ctx: StageContext) -> None:

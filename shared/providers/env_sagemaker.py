@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared import queues
-from shared.errors import ProviderError, ProviderUnavailable
+from shared.errors import ProviderError
 from shared.providers.base import EnvGenerator
 from shared.providers.registry import names, provider_class
 
@@ -42,16 +42,9 @@ class SageMakerEnvGenerator(EnvGenerator):
 
     @classmethod
     def check_available(cls, settings) -> None:
-        from shared.cloud.sagemaker import SageMakerConfigError, check_image_uri
+        from shared.cloud.sagemaker import check_available
 
-        if not settings.resolved_object_store_url.startswith("s3://"):
-            raise ProviderUnavailable("the sagemaker provider needs an S3 object store (OBJECT_STORE_URL=s3://…)")
-        if not settings.sagemaker_role_arn:
-            raise ProviderUnavailable("the sagemaker provider needs SAGEMAKER_ROLE_ARN")
-        try:
-            check_image_uri(settings.sagemaker_image_uri, settings.sagemaker_allow_mutable_tag)
-        except SageMakerConfigError as error:
-            raise ProviderUnavailable(f"the sagemaker provider is not configured: {error}") from None
+        check_available(settings)
 
     def generate(self, ctx, plan: dict[str, Any]) -> None:
         raise ProviderError(

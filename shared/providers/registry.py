@@ -28,6 +28,7 @@ PROVIDERS: dict[tuple[str, str], str] = {
     ("reconstruct", "relief"): "shared.providers.reconstruct_relief:ReliefReconstructor",
     ("reconstruct", "shap_e"): "shared.providers.reconstruct_shap_e:ShapEReconstructor",
     ("reconstruct", "triposr"): "shared.providers.reconstruct_triposr:TripoSRReconstructor",
+    ("reconstruct", "sagemaker"): "shared.providers.reconstruct_sagemaker:SageMakerReconstructor",
 }
 
 

@@ -1,0 +1,61 @@
+"""The cloud reconstructor: the mesh is made inside a SageMaker Processing job, not in this process.
+
+Choosing it routes the reconstruct stage of a text_to_3d / image_to_3d job to the ``sagemaker``
+queue, whose task submits and polls the processing job (``shared.cloud.sagemaker``). The container
+reads the views the first stage already normalised into the object store and writes
+``reconstruction.glb`` next to them; post-processing then runs here as usual. Which reconstructor
+the container runs, and with which options, is this provider's options, checked at submit.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from shared import queues
+from shared.errors import ProviderError
+from shared.providers.base import Reconstructor
+from shared.providers.registry import names, provider_class
+
+if TYPE_CHECKING:
+    import trimesh
+
+    from shared.assets.views import View
+    from shared.pipeline.context import StageContext
+
+
+class SageMakerReconstructOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    provider: str = Field("relief", description="The reconstruct provider the processing container runs.")
+    options: dict[str, Any] = Field(default_factory=dict, description="That provider's options.")
+
+    @model_validator(mode="after")
+    def _runnable_inside(self) -> SageMakerReconstructOptions:
+        if self.provider == SageMakerReconstructor.name:
+            raise ValueError("the processing container cannot run the sagemaker provider itself")
+        if self.provider not in names("reconstruct"):
+            known = ", ".join(names("reconstruct"))
+            raise ValueError(f"unknown reconstruct provider {self.provider!r} (known: {known})")
+        provider_class("reconstruct", self.provider).Options.model_validate(self.options)
+        return self
+
+
+class SageMakerReconstructor(Reconstructor):
+    name = "sagemaker"
+    queue = queues.SAGEMAKER
+    task = "asset_3d.reconstruct_cloud"
+    Options = SageMakerReconstructOptions
+
+    @classmethod
+    def check_available(cls, settings) -> None:
+        from shared.cloud.sagemaker import check_available
+
+        check_available(settings, "sagemaker reconstruct")
+
+    def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
+        raise ProviderError(
+            "the sagemaker reconstruct provider runs as a SageMaker Processing job, submitted and watched by "
+            f"{self.task!r} on the sagemaker queue; it cannot reconstruct in-process"
+        )

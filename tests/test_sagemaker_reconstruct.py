@@ -1,0 +1,221 @@
+"""The reconstruct stage's SageMaker path: the container meshes the stored views against moto's S3.
+
+The same moto_server, settings and container command as ``tests/test_sagemaker.py`` (the env path);
+here the job is a text_to_3d whose views a local stage already wrote to the bucket.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from typing import Any
+
+import pytest
+import trimesh
+from botocore.awsrequest import AWSResponse
+
+from shared import queues
+from shared.cloud import sagemaker as cloud
+from shared.cloud.sagemaker import ProcessingJobInput, container_job_input, processing_job_name
+from shared.errors import ProviderError, ProviderUnavailable
+from shared.jobs import Status
+from shared.jobs.base import new_job_record
+from shared.jobs.sqlite import SQLiteJobStore
+from shared.pipeline.assets import (
+    CLOUD_RECONSTRUCTION,
+    IMAGES_PROGRESS,
+    POSTPROCESS_PROGRESS,
+    RECONSTRUCT_PROGRESS,
+    RECONSTRUCTION,
+    generate_images,
+    post_process,
+    reconstruct_in_cloud,
+)
+from shared.pipeline.context import StageContext
+from shared.providers.registry import provider_class
+from shared.storage.factory import open_object_store
+from tests.test_sagemaker import bucket, recording_client, run_entrypoint, sm_settings, submitted_environment
+
+__all__ = ["bucket"]  # the fixture, imported so pytest finds it here
+
+
+class CloudAssetJob:
+    """A text_to_3d job in a SQLite job store with its objects in moto's S3; one StageContext per stage run."""
+
+    def __init__(self, tmp_path, settings, options: dict[str, Any]) -> None:
+        self.tmp_path, self.settings = tmp_path, settings
+        self.jobs = SQLiteJobStore(tmp_path / "jobs.sqlite3")
+        self.objects = open_object_store(settings)
+        request = {"kind": "text_to_3d", "prompt": "a green cube", "seed": 2, "output_format": "glb",
+                   "options": {"images": {"views": 4}, **options}}
+        record = new_job_record("text_to_3d", request, {"images": "stub", "reconstruct": "sagemaker"},
+                                job_id=uuid.uuid4().hex)
+        self.jobs.create(record)
+        self.jobs.transition(record["job_id"], Status.RUNNING)
+        self.job_id = record["job_id"]
+        self._runs = 0
+
+    def context(self, stage: str, progress: tuple[int, int]) -> StageContext:
+        self._runs += 1
+        workdir = self.tmp_path / f"work-{self._runs}-{stage}"
+        workdir.mkdir()
+        return StageContext(self.jobs.get(self.job_id), stage, progress, self.jobs, self.objects, self.settings,
+                            workdir)
+
+    def key(self, name: str) -> str:
+        return f"jobs/{self.job_id}/{name}"
+
+
+def cloud_job(moto_server, bucket, tmp_path, inner: dict[str, Any]) -> CloudAssetJob:
+    settings = sm_settings(moto_server, object_store_url=f"s3://{bucket}/assets", asset_view_size=192)
+    job = CloudAssetJob(tmp_path, settings, {"reconstruct": inner})
+    generate_images(job.context("generating_images", IMAGES_PROGRESS))
+    return job
+
+
+def test_cloud_reconstruct_records_the_containers_mesh(moto_server, bucket, tmp_path):
+    job = cloud_job(moto_server, bucket, tmp_path, {"provider": "stub"})
+    ctx = job.context("reconstructing_3d", RECONSTRUCT_PROGRESS)
+
+    # What the stage will send is what SageMaker hands the container; run the container's command on it.
+    client = recording_client(job.settings)
+    environment = submitted_environment(client, job.settings, ctx.job, job.settings.resolved_object_store_url)
+    assert json.loads(environment["MMF_JOB_JSON"]) == {
+        "job_id": job.job_id, "kind": "text_to_3d", "created_at": ctx.job["created_at"],
+        "request": {"prompt": "a green cube", "seed": 2, "options": {"reconstruct": {}}},
+        "providers": {"reconstruct": "stub"},
+    }
+    finished = run_entrypoint(environment, moto_server, tmp_path)
+    assert finished.returncode == 0, finished.stderr
+
+    marker = json.loads(job.objects.get_bytes(job.key(CLOUD_RECONSTRUCTION)))
+    assert marker["provider"] == "stub" and marker["processing_job_name"] == processing_job_name(job.job_id)
+    written = {key for key in job.objects.list(f"jobs/{job.job_id}/") if not key.startswith(job.key("views/"))}
+    assert written == {job.key(RECONSTRUCTION), job.key(CLOUD_RECONSTRUCTION), job.key("views.json")}
+
+    assert reconstruct_in_cloud(ctx) is True
+    record = job.jobs.get(job.job_id)
+    mesh = record["artifacts"][RECONSTRUCTION]
+    assert mesh == marker["artifacts"][RECONSTRUCTION]
+    assert mesh["key"] == job.key(RECONSTRUCTION)
+    assert job.objects.size(mesh["key"]) == mesh["bytes"] > 0
+    assert any("SageMaker processing job" in note for note in record["notes"])
+    assert len(client.sent) == 1  # the stage found the job already submitted: no second job
+
+    # The rest of the job runs here on what the container made: the stub's cube, cleaned and exported.
+    post_process(job.context("post_processing", POSTPROCESS_PROGRESS))
+    model = trimesh.load(io.BytesIO(job.objects.get_bytes(job.key("model.glb"))), file_type="glb", force="mesh")
+    assert len(model.faces) == 12
+
+
+def test_container_failure_exits_non_zero_and_the_stage_refuses_a_markerless_job(moto_server, bucket, tmp_path):
+    job = cloud_job(moto_server, bucket, tmp_path,
+                    {"provider": "stub", "options": {"fail_message": "the reconstructor broke"}})
+    ctx = job.context("reconstructing_3d", RECONSTRUCT_PROGRESS)
+    client = recording_client(job.settings)
+    environment = submitted_environment(client, job.settings, ctx.job, job.settings.resolved_object_store_url)
+
+    result = run_entrypoint(environment, moto_server, tmp_path)
+
+    expected = f"mmf processing job {job.job_id} failed: ProviderError: the reconstructor broke"
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1] == expected
+    assert (tmp_path / "message").read_text() == expected
+    assert not job.objects.exists(job.key(RECONSTRUCTION))
+    assert not job.objects.exists(job.key(CLOUD_RECONSTRUCTION))
+    # moto calls every job Completed; without the marker the stage must not trust it.
+    with pytest.raises(ProviderError, match=f"without writing {CLOUD_RECONSTRUCTION}"):
+        reconstruct_in_cloud(ctx)
+    assert RECONSTRUCTION not in job.jobs.get(job.job_id)["artifacts"]
+
+
+@pytest.mark.parametrize("status, done", [("InProgress", False), ("Failed", None), ("Stopped", None)])
+def test_the_stage_waits_while_running_and_fails_with_sagemakers_reason(moto_server, bucket, tmp_path,
+                                                                         monkeypatch, status, done):
+    job = cloud_job(moto_server, bucket, tmp_path, {"provider": "stub"})
+    ctx = job.context("reconstructing_3d", RECONSTRUCT_PROGRESS)
+    client = cloud.sagemaker_client(job.settings)
+    name = processing_job_name(job.job_id)
+    answer = {"ProcessingJobName": name, "ProcessingJobStatus": status, "ResponseMetadata": {}}
+    if done is None:
+        answer.update(FailureReason="AlgorithmError: exit 1", ExitMessage="mmf processing job failed: boom")
+    client.meta.events.register("before-call.sagemaker.DescribeProcessingJob",
+                                lambda **_: (AWSResponse("https://sagemaker", 200, {}, None), answer))
+    monkeypatch.setattr(cloud, "sagemaker_client", lambda settings: client)
+    monkeypatch.setattr(cloud, "submit_processing_job", lambda *args: name)
+
+    if done is None:
+        with pytest.raises(ProviderError, match=f"{name} {status.lower()}: AlgorithmError: exit 1; .*boom"):
+            reconstruct_in_cloud(ctx)
+    else:
+        assert reconstruct_in_cloud(ctx) is False
+        assert status in job.jobs.get(job.job_id)["message"]
+
+
+def _record(kind: str, providers: dict[str, str], options: dict[str, Any] | None = None) -> dict[str, Any]:
+    return new_job_record(kind, {"kind": kind, "prompt": "x", "options": options or {}}, providers,
+                          job_id=uuid.uuid4().hex)
+
+
+def test_container_input_is_cut_to_the_reconstruct_stage_with_the_inner_provider():
+    record = _record("image_to_3d", {"reconstruct": "sagemaker"},
+                     {"reconstruct": {"provider": "stub", "options": {"fail_message": "x"}}})
+    job = container_job_input(record)
+    assert (job.kind, job.providers, job.request.options) == (
+        "image_to_3d", {"reconstruct": "stub"}, {"reconstruct": {"fail_message": "x"}})
+    defaulted = container_job_input(_record("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"}))
+    assert defaulted.providers == {"reconstruct": "relief"}
+    assert container_job_input(_record("text_to_3d", {"images": "stub", "reconstruct": "stub"})).providers == {
+        "reconstruct": "stub"}
+
+
+@pytest.mark.parametrize("kind, providers, options, error", [
+    ("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"}, {"reconstruct": {"provider": "nope"}},
+     "unknown reconstruct provider 'nope'"),
+    ("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"}, {"reconstruct": {"provider": "sagemaker"}},
+     "cannot run the sagemaker provider itself"),
+    ("image_to_3d", {"reconstruct": "sagemaker"}, {"reconstruct": {"provider": "stub", "options": {"bad": 1}}},
+     "Extra inputs are not permitted"),
+    ("splat", {"train": "points"}, {}, "no SageMaker processing path"),
+])
+def test_container_input_refuses_what_the_container_cannot_run(kind, providers, options, error):
+    with pytest.raises(ValueError, match=error):
+        container_job_input(_record(kind, providers, options))
+
+
+@pytest.mark.parametrize("kind, providers, error", [
+    ("image_to_3d", {"reconstruct": "sagemaker"}, "resolve 'sagemaker' before submitting"),
+    ("image_to_3d", {"reconstruct": "nope"}, "unknown reconstruct provider 'nope'"),
+    ("text_to_3d", {"plan": "stub", "env": "stub"}, "must name exactly the reconstruct provider"),
+    ("env", {"reconstruct": "stub"}, "must name exactly the plan and env providers"),
+])
+def test_processing_job_input_checks_providers_per_kind(kind, providers, error):
+    body = {"job_id": uuid.uuid4().hex, "kind": kind, "request": {}, "providers": providers}
+    with pytest.raises(ValueError, match=error):
+        ProcessingJobInput.model_validate(body)
+
+
+def test_the_provider_runs_on_the_sagemaker_queue_and_needs_the_cloud_configured(moto_server):
+    cls = provider_class("reconstruct", "sagemaker")
+    assert (cls.queue, cls.task) == (queues.SAGEMAKER, "asset_3d.reconstruct_cloud")
+    cls.check_available(sm_settings(moto_server, object_store_url="s3://bucket/prefix"))
+    with pytest.raises(ProviderUnavailable, match="needs an S3 object store"):
+        cls.check_available(sm_settings(moto_server, object_store_url="/tmp/objects"))
+    with pytest.raises(ProviderUnavailable, match="moving tag :latest"):
+        cls.check_available(sm_settings(moto_server, object_store_url="s3://b",
+                                        sagemaker_image_uri="registry.example/mmf:latest"))
+    from shared.celery_app import app
+    from shared.pipeline.chains import build_chain
+
+    steps = build_chain(app, _record("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"})).tasks
+    assert [(s.task, s.options.get("queue")) for s in steps[:2]] == [
+        ("asset_3d.generate_images", queues.CPU), ("asset_3d.reconstruct_cloud", queues.SAGEMAKER)]
+
+
+def test_unconfigured_cloud_reconstructor_is_422_at_submit(client):
+    body = {"kind": "text_to_3d", "prompt": "a teapot", "providers": {"reconstruct": "sagemaker"}}
+    response = client.post("/v1/generations", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "provider_unavailable"
+    assert "S3" in response.json()["message"]
