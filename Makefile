@@ -93,6 +93,7 @@ lint: install-dev
 	$(PY) -m ruff check .
 
 bench: install-dev redis-server
+	@bash infra/local/ensure-package.sh wrk wrk
 	$(PY) -m bench
 
 COMPOSE := docker compose -f infra/compose/docker-compose.yaml

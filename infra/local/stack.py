@@ -124,10 +124,15 @@ def start_beat(env: dict[str, str], run_dir: Path) -> Service:
     return spawn("beat", argv, env, run_dir / "logs")
 
 
-def start_api(host: str, port: int, env: dict[str, str], log_dir: Path) -> Service:
-    argv = [sys.executable, "-m", "uvicorn", "--factory", "apps.api.main:create_app", "--host", host,
+API_FACTORY = "apps.api.main:create_app"
+
+
+def start_api(host: str, port: int, env: dict[str, str], log_dir: Path, factory: str = API_FACTORY,
+              name: str = "api") -> Service:
+    """uvicorn serving ``factory`` (the benchmarks serve their bare baseline app the very same way)."""
+    argv = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host,
             "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "5"]
-    return spawn("api", argv, env, log_dir)
+    return spawn(name, argv, env, log_dir)
 
 
 def wait_for_workers(names: list[str], timeout_s: float = 60) -> None:

@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency ON jobs(owner, idempotency_key);
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs(created_at DESC, seq DESC);
+CREATE INDEX IF NOT EXISTS jobs_seq ON jobs(seq);
 CREATE INDEX IF NOT EXISTS jobs_owner_created ON jobs(owner, created_at DESC);
 CREATE INDEX IF NOT EXISTS jobs_cache ON jobs(owner, cache_key, status);
 CREATE TABLE IF NOT EXISTS documents (

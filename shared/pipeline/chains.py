@@ -116,4 +116,7 @@ def build_chain(app: Celery, job: dict[str, Any]):
 
 def enqueue(app: Celery, job: dict[str, Any]) -> None:
     """Send the job's chain; the error callback marks the job failed with the exception's message."""
-    build_chain(app, job).apply_async(link_error=app.signature(ERROR_TASK, args=(job["job_id"],)))
+    # The API never reads Celery results (the job store is the status of record); asking for one would
+    # subscribe this process to the task's result channel: a round trip per submission, never dropped.
+    build_chain(app, job).apply_async(link_error=app.signature(ERROR_TASK, args=(job["job_id"],)),
+                                      ignore_result=True)
