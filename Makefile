@@ -14,7 +14,7 @@ export PYTHONUNBUFFERED := 1
 export NEXT_TELEMETRY_DISABLED := 1
 
 .PHONY: help install install-dev redis-server demo test up down logs api worker redis lint bench clean \
-	viewer viewer-build chromium compose-up compose-down compose-logs compose-file
+	viewer viewer-build chromium reliability compose-up compose-down compose-logs compose-file
 
 help:
 	@echo "make demo   - install, start the local stack, run real jobs, stop (KEEP=1 leaves it up)"
@@ -105,6 +105,9 @@ compose-logs:
 	$(COMPOSE) logs -f --tail 50
 compose-file:
 	$(PY) -m infra.compose.generate
+
+reliability: install-dev redis-server
+	$(PY) -m infra.reliability $(if $(N),--n $(N),)
 
 clean: down
 	rm -rf $(VENV) .pytest_cache .ruff_cache

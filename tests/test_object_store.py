@@ -125,3 +125,7 @@ def test_copy_within_the_store(store):
         store.copy("jobs/none/scene.glb", "jobs/c/scene.glb")
     with pytest.raises(InvalidKey):
         store.copy("jobs/a/scene.glb", "../escape")
+
+
+def test_a_signature_with_non_ascii_characters_is_refused_not_an_error():
+    assert not verify("s3cret", "jobs/j/scene.glb", int(time.time()) + 60, "ünïcode")

@@ -121,6 +121,11 @@ def public_error(exc: BaseException) -> dict[str, Any]:
     """The error as shown to clients: a type and a message, never a traceback."""
     code = exc.code if isinstance(exc, MMFError) else "internal_error"
     message = str(exc) or exc.__class__.__name__
+    if exc.__class__.__name__ in ("SoftTimeLimitExceeded", "TimeLimitExceeded"):
+        settings = get_settings()
+        code = "time_limit"
+        message = (f"the stage ran past its time limit ({settings.task_soft_time_limit_s} s soft, "
+                   f"{settings.task_time_limit_s} s hard) and was stopped")
     return {"type": exc.__class__.__name__, "code": code, "message": message[:2000]}
 
 

@@ -1,12 +1,14 @@
 """An instant environment: a ground plane and a box, enough to exercise the whole pipeline.
 
-``fail_message`` makes it raise instead and ``crash_process`` kills its worker process, so failure
-handling can be exercised end to end through the real queues (fault injection is what a stub is for).
+``fail_message`` makes it raise instead, ``crash_process`` kills its worker process and ``sleep_s`` makes
+it slow, so failure handling can be exercised end to end through the real queues (fault injection is
+what a stub is for).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +23,7 @@ class StubEnvOptions(BaseModel):
     fail_message: str | None = Field(None, max_length=500, description="Raise ProviderError with this message.")
     crash_process: bool = Field(False, description="Kill the worker process mid-stage (a poison pill).")
     transient_faults: int = Field(0, ge=0, le=10, description="Fail with a network error on the first N tries.")
+    sleep_s: float = Field(0.0, ge=0, le=60, description="Work this long first (0.1 s steps, each a checkpoint).")
 
 
 class StubEnvGenerator(EnvGenerator):
@@ -34,6 +37,10 @@ class StubEnvGenerator(EnvGenerator):
             raise ConnectionError(f"simulated network fault on try {ctx.retry_number + 1}")
         if self.options.fail_message:
             raise ProviderError(self.options.fail_message)
+        deadline = time.monotonic() + self.options.sleep_s
+        while (left := deadline - time.monotonic()) > 0:  # slow work that still honours cancel and time limits
+            time.sleep(min(0.1, left))
+            ctx.report(0.4 * (1 - left / self.options.sleep_s), "working")
         import trimesh
 
         scene = trimesh.Scene()

@@ -23,4 +23,5 @@ def verify(secret: str, key: str, expires_at: int, given: str, now: float | None
     """True when ``given`` signs ``key`` until ``expires_at`` and that moment has not passed."""
     if expires_at < (time.time() if now is None else now):
         return False
-    return hmac.compare_digest(signature(secret, key, expires_at), given)
+    # As bytes: compare_digest refuses str with non-ASCII characters, and a URL can carry any.
+    return hmac.compare_digest(signature(secret, key, expires_at).encode(), given.encode())

@@ -124,7 +124,7 @@ def list_generations(
     owner: Owner,
     settings: SettingsDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
     kind: str | None = None,
     status: Status | None = None,
 ) -> JobPage:

@@ -1,0 +1,56 @@
+"""Fault scenarios at small N: each on its own redis, worker and API (``infra/reliability/scenarios.py``).
+
+``make reliability`` runs the same functions at N >= 50 and writes ``docs/reliability.md``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.reliability import scenarios
+
+N = 10
+pytestmark = pytest.mark.timeout(240)  # past the scenarios' own 180 s wait, so they report
+
+
+def test_worker_child_sigkill_loses_nothing():
+    result = scenarios.worker_child_killed(N, kills=2)
+    assert result["lost"] == 0, result
+    assert result["completed"] == N, result
+    assert result["kills"] >= 1 and result["worker_alive"], result
+    assert result["duplicates"] == 0, result
+
+
+def test_warm_shutdown_loses_nothing_and_writes_nothing_twice():
+    result = scenarios.warm_shutdown(N)
+    assert result["lost"] == 0, result
+    assert result["completed"] == N, result
+    # Re-runs of finished stages are counted and published by `make reliability` (rare, under load: open
+    # in issue 7); what must hold every time is that nothing is lost and every artifact is written once.
+    assert result["duplicates"] == 0, result
+    assert result["first_worker_exit"] == 0, result
+
+
+def test_redis_restart_recovers_and_reconciler_resends_lost_jobs():
+    result = scenarios.redis_restart(N)
+    assert result["lost"] == 0, result
+    assert result["api_recovered_s"] < 30 and result["worker_alive"], result
+    assert result["completed_after_restart"] == N - N // 2, result  # submitted after the restart: all complete
+    assert result["requeued"] >= 1, result  # queued jobs whose messages died with redis were sent again
+    assert result["completed"] == N and result["duplicates"] == 0, result
+
+
+def test_soft_time_limit_fails_the_stage_cleanly_and_worker_keeps_serving():
+    result = scenarios.time_limits(N, slow=2)
+    assert result["lost"] == 0, result
+    assert result["slow_failed"] == 2 and result["fast_completed"] == N - 2, result
+    for error in result["slow_errors"]:
+        assert error["type"] == "SoftTimeLimitExceeded" and error["stage"] == "generating_scene", error
+    assert result["scratch_left"] == [] and result["worker_alive"], result
+
+
+def test_finished_jobs_reported_after_celery_results_expire():
+    result = scenarios.results_expired(N)
+    assert result["lost"] == 0, result
+    assert result["completed"] == N and result["reported_wrong"] == 0, result
+    assert result["manifests_served"] == N, result
