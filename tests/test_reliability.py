@@ -18,16 +18,16 @@ def test_worker_child_sigkill_loses_nothing():
     assert result["lost"] == 0, result
     assert result["completed"] == N, result
     assert result["kills"] >= 1 and result["worker_alive"], result
-    assert result["duplicates"] == 0, result
+    assert result["anomalies"] == [], result  # every artifact once, as recorded; no status went backwards
 
 
 def test_warm_shutdown_loses_nothing_and_writes_nothing_twice():
     result = scenarios.warm_shutdown(N)
     assert result["lost"] == 0, result
     assert result["completed"] == N, result
-    # Re-runs of finished stages are counted and published by `make reliability` (rare, under load: open
-    # in issue 7); what must hold every time is that nothing is lost and every artifact is written once.
-    assert result["duplicates"] == 0, result
+    # Re-runs of finished stages are counted and published by `make reliability` (they happen: open in
+    # issue 7); what must hold every time is that nothing is lost and every artifact is as recorded.
+    assert result["anomalies"] == [], result
     assert result["first_worker_exit"] == 0, result
 
 
@@ -37,7 +37,7 @@ def test_redis_restart_recovers_and_reconciler_resends_lost_jobs():
     assert result["api_recovered_s"] < 30 and result["worker_alive"], result
     assert result["completed_after_restart"] == N - N // 2, result  # submitted after the restart: all complete
     assert result["requeued"] >= 1, result  # queued jobs whose messages died with redis were sent again
-    assert result["completed"] == N and result["duplicates"] == 0, result
+    assert result["completed"] == N and result["anomalies"] == [], result
 
 
 def test_soft_time_limit_fails_the_stage_cleanly_and_worker_keeps_serving():
