@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared import queues
 from shared.errors import ProviderError
 from shared.providers.base import EnvGenerator
-from shared.providers.registry import names, provider_class
+from shared.providers.registry import check_inner_provider
 
 
 class SageMakerEnvOptions(BaseModel):
@@ -26,11 +26,7 @@ class SageMakerEnvOptions(BaseModel):
 
     @model_validator(mode="after")
     def _runnable_inside(self) -> SageMakerEnvOptions:
-        if self.provider == SageMakerEnvGenerator.name:
-            raise ValueError("the processing container cannot run the sagemaker provider itself")
-        if self.provider not in names("env"):
-            raise ValueError(f"unknown env provider {self.provider!r} (known: {', '.join(names('env'))})")
-        provider_class("env", self.provider).Options.model_validate(self.options)
+        check_inner_provider("env", self.provider, self.options, SageMakerEnvGenerator.name)
         return self
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from shared import queues
 from shared.errors import ProviderError
 from shared.providers.base import Reconstructor
-from shared.providers.registry import names, provider_class
+from shared.providers.registry import check_inner_provider
 
 if TYPE_CHECKING:
     import trimesh
@@ -33,12 +33,7 @@ class SageMakerReconstructOptions(BaseModel):
 
     @model_validator(mode="after")
     def _runnable_inside(self) -> SageMakerReconstructOptions:
-        if self.provider == SageMakerReconstructor.name:
-            raise ValueError("the processing container cannot run the sagemaker provider itself")
-        if self.provider not in names("reconstruct"):
-            known = ", ".join(names("reconstruct"))
-            raise ValueError(f"unknown reconstruct provider {self.provider!r} (known: {known})")
-        provider_class("reconstruct", self.provider).Options.model_validate(self.options)
+        check_inner_provider("reconstruct", self.provider, self.options, SageMakerReconstructor.name)
         return self
 
 

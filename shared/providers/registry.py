@@ -37,6 +37,15 @@ def names(stage: str) -> list[str]:
     return sorted(name for (s, name) in PROVIDERS if s == stage)
 
 
+def check_inner_provider(stage: str, name: str, options: dict, cloud_name: str) -> None:
+    """What a cloud provider runs inside its container: a registered local provider with valid options."""
+    if name == cloud_name:
+        raise ValueError(f"the processing container cannot run the {cloud_name} provider itself")
+    if name not in names(stage):
+        raise ValueError(f"unknown {stage} provider {name!r} (known: {', '.join(names(stage))})")
+    provider_class(stage, name).Options.model_validate(options)
+
+
 @cache
 def provider_class(stage: str, name: str) -> type[Provider]:
     """Import and return the provider class; an unknown pair raises ``UnknownProvider``."""
