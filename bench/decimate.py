@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from typing import Any
 
 import numpy as np
 import trimesh
 
+from bench.timing import best_time
 from shared.assets.postprocess import clean, decimate, finish
 from shared.config import Settings
 
@@ -29,15 +29,6 @@ def bumpy_sphere(faces: int, seed: int = 0) -> trimesh.Trimesh:
     colours = np.column_stack([rng.integers(0, 256, (len(sphere.vertices), 3)), np.full(len(sphere.vertices), 255)])
     sphere.visual = trimesh.visual.ColorVisuals(sphere, vertex_colors=colours.astype(np.uint8))
     return clean(sphere)
-
-
-def best_time(fn, repeat: int) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def main(faces: int = 1_000_000, repeat: int = 3) -> dict[str, Any]:

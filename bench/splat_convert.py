@@ -15,13 +15,13 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from bench.timing import best_time
 from shared.splat.convert import SH_C0, ply_to_splat
 from shared.splat.ply import Gaussians, open_ply, write_ply
 
@@ -57,15 +57,6 @@ def naive_convert(ply: Path, out: Path) -> None:
             f.write(struct.pack("4B", *(int(c * 255 + 0.5) for c in (*colour, alpha))))
             rotation = rotations[i] / np.linalg.norm(rotations[i])
             f.write(struct.pack("4B", *(min(255, max(0, int(r * 128 + 128.5))) for r in rotation)))
-
-
-def best_time(fn, repeat: int) -> float:
-    best = math.inf
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best
 
 
 def traced_peak(fn) -> int:

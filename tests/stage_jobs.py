@@ -15,6 +15,7 @@ from shared.jobs import Status
 from shared.jobs.base import new_job_record
 from shared.jobs.sqlite import SQLiteJobStore
 from shared.pipeline.context import StageContext
+from shared.storage.base import ObjectStore
 from shared.storage.local import LocalObjectStore
 
 
@@ -22,10 +23,10 @@ class StageJob:
     """One running job and a fresh StageContext (own scratch folder) for every stage run."""
 
     def __init__(self, root: Path, kind: str, request: dict[str, Any], settings: Settings,
-                 providers: dict[str, str]) -> None:
+                 providers: dict[str, str], objects: ObjectStore | None = None) -> None:
         self.root, self.settings = root, settings
         self.jobs = SQLiteJobStore(root / "jobs.sqlite3")
-        self.objects = LocalObjectStore(root / "objects", "http://testserver", "test-secret")
+        self.objects = objects or LocalObjectStore(root / "objects", "http://testserver", "test-secret")
         record = new_job_record(kind, {"kind": kind, **request}, providers)
         self.jobs.create(record)
         self.jobs.transition(record["job_id"], Status.RUNNING)
@@ -44,8 +45,11 @@ class StageJob:
         work(ctx)
         return ctx
 
+    def key(self, name: str) -> str:
+        return f"jobs/{self.job_id}/{name}"
+
     def artifact(self, name: str) -> bytes:
-        return self.objects.get_bytes(f"jobs/{self.job_id}/{name}")
+        return self.objects.get_bytes(self.key(name))
 
     @property
     def record(self) -> dict[str, Any]:

@@ -19,9 +19,7 @@ from shared import queues
 from shared.cloud import sagemaker as cloud
 from shared.cloud.sagemaker import ProcessingJobInput, container_job_input, processing_job_name
 from shared.errors import ProviderError, ProviderUnavailable
-from shared.jobs import Status
 from shared.jobs.base import new_job_record
-from shared.jobs.sqlite import SQLiteJobStore
 from shared.pipeline.assets import (
     CLOUD_RECONSTRUCTION,
     IMAGES_PROGRESS,
@@ -32,39 +30,22 @@ from shared.pipeline.assets import (
     post_process,
     reconstruct_in_cloud,
 )
-from shared.pipeline.context import StageContext
 from shared.providers.registry import provider_class
 from shared.storage.factory import open_object_store
+from tests.stage_jobs import StageJob
 from tests.test_sagemaker import bucket, recording_client, run_entrypoint, sm_settings, submitted_environment
 
 __all__ = ["bucket"]  # the fixture, imported so pytest finds it here
 
 
-class CloudAssetJob:
-    """A text_to_3d job in a SQLite job store with its objects in moto's S3; one StageContext per stage run."""
+class CloudAssetJob(StageJob):
+    """A text_to_3d job in a SQLite job store with its objects in moto's S3."""
 
     def __init__(self, tmp_path, settings, options: dict[str, Any]) -> None:
-        self.tmp_path, self.settings = tmp_path, settings
-        self.jobs = SQLiteJobStore(tmp_path / "jobs.sqlite3")
-        self.objects = open_object_store(settings)
-        request = {"kind": "text_to_3d", "prompt": "a green cube", "seed": 2, "output_format": "glb",
+        request = {"prompt": "a green cube", "seed": 2, "output_format": "glb",
                    "options": {"images": {"views": 4}, **options}}
-        record = new_job_record("text_to_3d", request, {"images": "stub", "reconstruct": "sagemaker"},
-                                job_id=uuid.uuid4().hex)
-        self.jobs.create(record)
-        self.jobs.transition(record["job_id"], Status.RUNNING)
-        self.job_id = record["job_id"]
-        self._runs = 0
-
-    def context(self, stage: str, progress: tuple[int, int]) -> StageContext:
-        self._runs += 1
-        workdir = self.tmp_path / f"work-{self._runs}-{stage}"
-        workdir.mkdir()
-        return StageContext(self.jobs.get(self.job_id), stage, progress, self.jobs, self.objects, self.settings,
-                            workdir)
-
-    def key(self, name: str) -> str:
-        return f"jobs/{self.job_id}/{name}"
+        super().__init__(tmp_path, "text_to_3d", request, settings, {"images": "stub", "reconstruct": "sagemaker"},
+                         objects=open_object_store(settings))
 
 
 def cloud_job(moto_server, bucket, tmp_path, inner: dict[str, Any]) -> CloudAssetJob:

@@ -36,7 +36,7 @@ from shared.config import Settings, get_settings
 from shared.errors import InvalidRequest, MMFError, ProviderError, validation_detail
 from shared.jobs.base import utcnow
 from shared.pipeline.assets import CLOUD_RECONSTRUCTION, RECONSTRUCTION, reconstruct
-from shared.pipeline.context import job_key
+from shared.pipeline.context import JobArtifacts, job_key
 from shared.pipeline.env import generate_scene, plan_scene
 from shared.pipeline.finalize import MANIFEST, build_manifest
 from shared.schemas.manifest import validate_manifest
@@ -49,7 +49,7 @@ STAGES = (("planning", plan_scene), ("generating_scene", generate_scene))
 ASSET_STAGES = (("reconstructing_3d", reconstruct),)
 
 
-class ProcessingContext:
+class ProcessingContext(JobArtifacts):
     """What ``shared.pipeline.env`` (and the reconstruct stage) needs from a ``StageContext``, without a job store.
 
     Progress goes to the log (nobody can cancel a processing job through us); notes and artifacts
@@ -66,17 +66,6 @@ class ProcessingContext:
         self.notes: list[str] = []
         self.details: dict[str, Any] = {}
         self.written: dict[str, ObjectInfo] = {}
-
-    @property
-    def job_id(self) -> str:
-        return self.job["job_id"]
-
-    @property
-    def request(self) -> dict[str, Any]:
-        return self.job["request"]
-
-    def provider_options(self, stage: str) -> dict[str, Any]:
-        return (self.request.get("options") or {}).get(stage) or {}
 
     def report(self, fraction: float, message: str) -> None:
         print(f"[{self.stage}] {max(0.0, min(1.0, fraction)):4.0%} {message}", flush=True)
@@ -95,12 +84,6 @@ class ProcessingContext:
             info = self.objects.put_bytes(key, data, content_type)
         self.written[name] = info
         return info
-
-    def read_artifact(self, name: str) -> bytes:
-        return self.objects.get_bytes(job_key(self.job_id, name))
-
-    def read_json_artifact(self, name: str) -> Any:
-        return json.loads(self.read_artifact(name))
 
 
 def open_s3_store(settings: Settings) -> ObjectStore:

@@ -18,19 +18,12 @@ def job_key(job_id: str, name: str) -> str:
     return f"jobs/{job_id}/{name}"
 
 
-@dataclass
-class StageContext:
-    """One stage of one job. ``report`` is the checkpoint where cancellation is noticed."""
+class JobArtifacts:
+    """Reading a job's request and artifacts: the part every stage context shares, with or without a
+    job store (the SageMaker container has none). Needs ``job`` and ``objects`` attributes."""
 
     job: dict[str, Any]
-    stage: str
-    progress_range: tuple[int, int]
-    jobs: JobStore
     objects: ObjectStore
-    settings: Settings
-    workdir: Path
-    retry_number: int = 0
-    written: dict[str, ObjectInfo] = field(default_factory=dict)
 
     @property
     def job_id(self) -> str:
@@ -42,6 +35,27 @@ class StageContext:
 
     def provider_options(self, stage: str) -> dict[str, Any]:
         return (self.request.get("options") or {}).get(stage) or {}
+
+    def read_artifact(self, name: str) -> bytes:
+        return self.objects.get_bytes(job_key(self.job_id, name))
+
+    def read_json_artifact(self, name: str) -> Any:
+        return json.loads(self.read_artifact(name))
+
+
+@dataclass
+class StageContext(JobArtifacts):
+    """One stage of one job. ``report`` is the checkpoint where cancellation is noticed."""
+
+    job: dict[str, Any]
+    stage: str
+    progress_range: tuple[int, int]
+    jobs: JobStore
+    objects: ObjectStore
+    settings: Settings
+    workdir: Path
+    retry_number: int = 0
+    written: dict[str, ObjectInfo] = field(default_factory=dict)
 
     def report(self, fraction: float, message: str) -> None:
         """Record progress within this stage (0..1) and stop if the job is no longer running."""
@@ -68,9 +82,3 @@ class StageContext:
         self.jobs.add_artifacts(self.job_id, {name: info.as_dict()})
         self.written[name] = info
         return info
-
-    def read_artifact(self, name: str) -> bytes:
-        return self.objects.get_bytes(job_key(self.job_id, name))
-
-    def read_json_artifact(self, name: str) -> Any:
-        return json.loads(self.read_artifact(name))
