@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from shared import queues
+from shared.errors import ProviderError, ProviderUnavailable
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,6 +45,17 @@ class Provider:
     @classmethod
     def check_available(cls, settings: Settings) -> None:
         """Raise ``ProviderUnavailable`` when this server cannot run the provider (checked at submit)."""
+
+    @classmethod
+    def check_runtime(cls, settings: Settings) -> None:
+        """On the worker, before any work: raise ``ProviderUnavailable`` if packages or models are missing."""
+
+    def require_runtime(self, settings: Settings) -> None:
+        """``check_runtime`` as the stage's failure: on a worker, a missing model fails the job clearly."""
+        try:
+            self.check_runtime(settings)
+        except ProviderUnavailable as unavailable:
+            raise ProviderError(str(unavailable)) from None
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = self.Options.model_validate(options or {})

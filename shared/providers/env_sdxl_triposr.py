@@ -86,10 +86,7 @@ class SDXLTripoSREnvGenerator(EnvGenerator):
     def generate(self, ctx: StageContext, plan: dict[str, Any]) -> None:
         from shared.envgen.hero import build_hero_scene
 
-        try:
-            self.check_runtime(ctx.settings)
-        except ProviderUnavailable as unavailable:
-            raise ProviderError(str(unavailable)) from None
+        self.require_runtime(ctx.settings)
 
         try:
             scene_plan = ScenePlan.model_validate(plan)

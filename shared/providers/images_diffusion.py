@@ -17,7 +17,7 @@ from pydantic import Field
 
 from shared import queues
 from shared.assets.prompts import ViewsOptions, view_prompts
-from shared.errors import ProviderError, ProviderUnavailable
+from shared.errors import ProviderUnavailable
 from shared.providers.base import ImageGenerator
 from shared.providers.env_sdxl_triposr import MODEL_ID, REQUIRED_PACKAGES, _cached_model
 
@@ -79,10 +79,7 @@ class DiffusionImageGenerator(ImageGenerator):
             raise ProviderUnavailable(f"the {cls.name} images provider cannot load its model: {problem}")
 
     def generate(self, ctx: StageContext, prompt: str, azimuths: list[float], seed: int) -> list[Image.Image]:
-        try:
-            self.check_runtime(ctx.settings)
-        except ProviderUnavailable as unavailable:
-            raise ProviderError(str(unavailable)) from None
+        self.require_runtime(ctx.settings)
         import torch
 
         from shared.envgen.text_to_image import generate_image, load_pipeline, resolve_device

@@ -80,10 +80,7 @@ class ShapEReconstructor(Reconstructor):
             raise ProviderUnavailable(f"the shap_e reconstructor cannot load its model: {problem}")
 
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
-        try:
-            self.check_runtime(ctx.settings)
-        except ProviderUnavailable as unavailable:
-            raise ProviderError(str(unavailable)) from None
+        self.require_runtime(ctx.settings)
         import torch
         from PIL import Image
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import queues
-from shared.errors import ProviderError, ProviderUnavailable
+from shared.errors import ProviderUnavailable
 from shared.providers.base import SplatTrainer
 
 if TYPE_CHECKING:
@@ -50,10 +50,7 @@ class GsplatSplatTrainer(SplatTrainer):
         from shared.splat.ply import write_ply
         from shared.splat.sfm import load_points
 
-        try:
-            self.check_runtime(ctx.settings)
-        except ProviderUnavailable as unavailable:
-            raise ProviderError(str(unavailable)) from None
+        self.require_runtime(ctx.settings)
         model = artifacts.download_model(ctx, ctx.workdir / "sparse")
         image_dir = ctx.workdir / "images"
         artifacts.download_frames(ctx, image_dir)
