@@ -12,10 +12,21 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import InvalidRequest, MMFError, ObjectNotFound
+from shared.schemas.api import ErrorBody
 
 log = logging.getLogger(__name__)
 
 _STATUS_CODES = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized", 403: "forbidden"}
+
+# What every operation declares for its errors. The handlers below turn every error (FastAPI's request
+# validation included) into ``ErrorBody``, so the document says so instead of FastAPI's default 422
+# ``HTTPValidationError``, which this API never sends; a "4XX" entry also keeps FastAPI from adding that.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    "4XX": {"model": ErrorBody, "description": "The request was refused: a stable `code` and a message; a 422 "
+            "`validation_error` lists the offending fields in `detail` as `{loc, msg, type}`."},
+    "5XX": {"model": ErrorBody, "description": "The server failed (`internal_error`) or a part it needs is down "
+            "(503 `not_ready` names the parts in `detail`)."},
+}
 
 
 class ApiError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from apps.api.errors import install_error_handlers
+from apps.api.errors import ERROR_RESPONSES, install_error_handlers
 from apps.api.limits import BodySizeLimit
 from apps.api.routes import admin, compat, events, files, generations, health, metrics, providers, uploads
 from apps.api.viewer import mount_viewer
@@ -17,7 +17,8 @@ from shared.version import CODE_VERSION
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
-    app = FastAPI(title="MMF", version=CODE_VERSION, description="Prompts, images and videos into 3D assets.")
+    app = FastAPI(title="MMF", version=CODE_VERSION, description="Prompts, images and videos into 3D assets.",
+                  responses=ERROR_RESPONSES)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,

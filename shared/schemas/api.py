@@ -112,6 +112,8 @@ class PresignedUrls(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    code: str
-    message: str
-    detail: Any = None
+    """Every error response's body (``apps/api/errors.py``): clients branch on ``code``, never on the message."""
+
+    code: str = Field(description="Stable and machine-readable: `validation_error`, `job_not_found`, …")
+    message: str = Field(description="For people; may change between versions.")
+    detail: Any = Field(None, description="Structured context when there is some (the fields of a 422), else null.")
