@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(1024 * 1024, ge=1024)
     max_upload_bytes: int = Field(256 * 1024 * 1024, ge=1)
     max_image_upload_bytes: int = Field(25 * 1024 * 1024, ge=1)
+    max_upload_files: int = Field(1, ge=1, le=100)
     events_poll_interval_s: float = Field(0.25, gt=0, le=10)
     events_heartbeat_s: float = Field(15.0, gt=0, le=300)
     events_max_duration_s: float = Field(3600.0, gt=0)

@@ -67,6 +67,54 @@ def test_upload_over_the_image_cap_is_413(client, monkeypatch):
     assert response.status_code == 413 and response.json()["code"] == "upload_too_large"
 
 
+def _stored_uploads(data_dir) -> set[str]:
+    folder = data_dir / "objects" / "images" / "uploaded"
+    return {path.name for path in folder.iterdir()} if folder.exists() else set()
+
+
+def test_more_files_than_the_cap_in_one_upload_is_413_and_stores_nothing(client, data_dir):
+    from shared.config import get_settings
+
+    assert get_settings().max_upload_files == 1
+    before = _stored_uploads(data_dir)
+    two = [("file", ("a.png", png_bytes(), "image/png")), ("file", ("b.png", png_bytes((8, 8)), "image/png"))]
+    response = client.post("/v1/uploads", files=two)
+    assert response.status_code == 413, response.text
+    assert response.json()["code"] == "too_many_files"
+    assert "Maximum number of files is 1" in response.json()["message"]
+    assert _stored_uploads(data_dir) == before
+    one = client.post("/v1/uploads", files=two[:1], data={"note": "a stray text field is tolerated"})
+    assert one.status_code == 201, one.text
+
+
+def test_the_file_cap_is_a_setting_and_text_fields_are_capped_too():
+    from fastapi.testclient import TestClient
+
+    from apps.api.limits import FORM_MAX_FIELDS
+    from apps.api.main import create_app
+    from shared.config import get_settings
+
+    settings = get_settings()
+    original = settings.max_upload_files
+    settings.max_upload_files = 3
+    try:
+        app = create_app()
+    finally:
+        settings.max_upload_files = original
+    images = [("file", (f"{i}.png", png_bytes(), "image/png")) for i in range(4)]
+    fields = {f"field{i}": "x" for i in range(FORM_MAX_FIELDS + 1)}
+    with TestClient(app) as client:
+        assert client.post("/v1/uploads", files=images[:3]).status_code == 201
+        assert client.post("/v1/uploads", files=images).json()["code"] == "too_many_files"
+        too_many = client.post("/v1/uploads", files=images[:1], data=fields)
+        too_long = client.post("/v1/uploads", files=images[:1], data={"note": "x" * (64 * 1024 + 1)})
+        garbled = client.post("/v1/uploads", content=b"--x\r\nnot a part", headers={
+            "content-type": "multipart/form-data; boundary=x"})
+    assert too_many.status_code == 413 and too_many.json()["code"] == "too_many_fields"
+    assert too_long.status_code == 413 and too_long.json()["code"] == "form_field_too_large"
+    assert garbled.status_code == 400 and garbled.json()["code"] == "invalid_multipart"
+
+
 def test_chunked_body_without_length_over_the_limit_is_413():
     from fastapi.testclient import TestClient
 

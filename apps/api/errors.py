@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.formparsers import MultiPartException
 
 from shared.errors import InvalidRequest, MMFError, ObjectNotFound
 from shared.schemas.api import ErrorBody
@@ -27,6 +28,12 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     "5XX": {"model": ErrorBody, "description": "The server failed (`internal_error`) or a part it needs is down "
             "(503 `not_ready` names the parts in `detail`)."},
 }
+
+
+# Starlette reports a multipart body past a parsing cap (``limits.form_limits``) as a 400 raised while
+# handling a MultiPartException, whose message alone says which cap: each gets its own code here.
+_MULTIPART_CAPS = (("Too many files", "too_many_files"), ("Too many fields", "too_many_fields"),
+                   ("Part exceeded maximum size", "form_field_too_large"))
 
 
 class ApiError(Exception):
@@ -60,6 +67,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException):
+        if isinstance(exc.__context__, MultiPartException):
+            message = str(exc.detail)
+            code = next((code for prefix, code in _MULTIPART_CAPS if message.startswith(prefix)), None)
+            return error_response(413, code, message) if code else error_response(400, "invalid_multipart", message)
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 

@@ -5,6 +5,19 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from apps.api.errors import error_response
+from shared.config import Settings
+
+# The upload route reads one file part and no text field. Starlette keeps every text field in memory
+# (by default up to 1,000 of 1 MiB each, and a file part spools its first MiB in memory too), so a few
+# small stray fields are tolerated and nothing more: one upload body costs one spooled file.
+FORM_MAX_FIELDS = 8
+FORM_MAX_FIELD_BYTES = 64 * 1024
+
+
+def form_limits(settings: Settings) -> dict[str, int]:
+    """Caps of FastAPI's multipart parsing; a part past them ends the parse with a 413 (``errors.py``)."""
+    return {"max_files": settings.max_upload_files, "max_fields": FORM_MAX_FIELDS,
+            "max_part_size": FORM_MAX_FIELD_BYTES}
 
 
 class BodySizeLimit:

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from apps.api.errors import ERROR_RESPONSES, install_error_handlers
-from apps.api.limits import BodySizeLimit
+from apps.api.limits import BodySizeLimit, form_limits
 from apps.api.routes import admin, compat, events, files, generations, health, metrics, providers, uploads
 from apps.api.viewer import mount_viewer
 from shared.config import get_settings
@@ -18,7 +18,7 @@ def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
     app = FastAPI(title="MMF", version=CODE_VERSION, description="Prompts, images and videos into 3D assets.",
-                  responses=ERROR_RESPONSES)
+                  responses=ERROR_RESPONSES, form_limits=form_limits(settings))
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
