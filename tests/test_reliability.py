@@ -49,6 +49,18 @@ def test_soft_time_limit_fails_the_stage_cleanly_and_worker_keeps_serving():
     assert result["scratch_left"] == [] and result["worker_alive"], result
 
 
+def test_hard_time_limit_fails_the_job_and_the_worker_keeps_serving():
+    result = scenarios.hard_time_limit(N, slow=2)
+    assert result["lost"] == 0, result  # nothing left running
+    assert result["slow_failed"] == 2 and result["fast_completed"] == N - 2, result
+    for error in result["slow_errors"]:
+        assert error["type"] == "TimeLimitExceeded" and error["code"] == "time_limit", error
+        assert error["stage"] == "generating_scene" and "3 s hard" in error["message"], error
+    assert result["slow_attempts"] == [1, 1], result  # failed, not delivered again
+    assert result["pool_replaced"] == 2 and result["worker_alive"], result
+    assert result["anomalies"] == [], result
+
+
 def test_finished_jobs_reported_after_celery_results_expire():
     result = scenarios.results_expired(N)
     assert result["lost"] == 0, result

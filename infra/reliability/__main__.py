@@ -31,6 +31,11 @@ NOTES = {
              "not re-sent (seen as `failed_by_reconciler`; this flow keeps such jobs out of the way).",
     "limits": "TASK_SOFT_TIME_LIMIT_S=2, TASK_TIME_LIMIT_S=4; 2 jobs with a 10 s stub stage (expected to "
               "fail: SoftTimeLimitExceeded), the rest normal; the same worker serves them all.",
+    "hardlimit": "TASK_SOFT_TIME_LIMIT_S=1, TASK_TIME_LIMIT_S=3; 2 jobs whose stub stage hangs 30 s with signals "
+                 "blocked (a stuck native call: deaf to the soft limit) take both pool processes, the rest queue "
+                 "behind them; the slow ones must fail `time_limit` (TimeLimitExceeded) once each, the pool replace "
+                 "both killed processes and the rest complete. Known gap: a killed stage's scratch folder is left "
+                 "behind (`scratch_left`).",
     "expire": "RESULT_EXPIRES_S=1: all jobs finish, Celery's results are waited out of redis, then every "
               "job is read back through the API (status and manifest download).",
 }

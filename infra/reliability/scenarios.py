@@ -383,6 +383,32 @@ def time_limits(n: int = 50, slow: int = 2) -> dict[str, Any]:
                        scratch_left=leftovers, worker_alive=worker.process.poll() is None)
 
 
+def hard_time_limit(n: int = 50, slow: int = 2) -> dict[str, Any]:
+    """(f) A stage deaf to the soft limit is killed at the hard one: its job fails, the pool replaces the process.
+
+    The slow jobs hang with signals blocked (stub ``block_s``), as a stuck native call does, so only the hard
+    limit's SIGKILL stops them; they occupy every pool process, so the fast jobs behind them complete only
+    if the worker goes on serving with the processes it starts in their place.
+    """
+    with local_stack("hard", {"TASK_SOFT_TIME_LIMIT_S": "1", "TASK_TIME_LIMIT_S": "3"}) as st:
+        worker = st.workers[0]
+        st.settle(st.submit(2, "hard-warmup"), timeout_s=60)  # imports done in the pool before the clock matters
+        pool_before = set(pool_children(worker.process.pid))
+        fault_at = time.monotonic()
+        slow_ids = st.submit(slow, "hard-slow", {"block_s": 30})
+        fast_ids = st.submit(max(0, n - slow), "hard-fast")
+        jobs, settled_at = _settled(st, slow_ids + fast_ids)
+        slow_jobs = [jobs.get(job_id, {}) for job_id in slow_ids]
+        return summary("hard time limit (3 s) exceeded", st, slow_ids + fast_ids, jobs, fault_at, settled_at,
+                       slow_failed=sum(job.get("status") == "failed" for job in slow_jobs),
+                       slow_errors=[job.get("error") or {} for job in slow_jobs],
+                       slow_attempts=[job.get("attempts", {}).get("generating_scene") for job in slow_jobs],
+                       fast_completed=sum(jobs.get(job_id, {}).get("status") == "completed" for job_id in fast_ids),
+                       pool_replaced=len(pool_before - set(pool_children(worker.process.pid))),
+                       scratch_left=sorted(p.name for p in (st.data_dir / "tmp").glob("mmf-*")),
+                       worker_alive=worker.process.poll() is None)
+
+
 def results_expired(n: int = 50) -> dict[str, Any]:
     """(e) RESULT_EXPIRES_S=1: after Celery's results are gone the API still reports every job right."""
     import redis as redis_lib
@@ -412,6 +438,7 @@ SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "term": warm_shutdown,
     "redis": redis_restart,
     "limits": time_limits,
+    "hardlimit": hard_time_limit,
     "expire": results_expired,
 }
 

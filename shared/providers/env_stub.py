@@ -1,13 +1,14 @@
 """An instant environment: a ground plane and a box, enough to exercise the whole pipeline.
 
-``fail_message`` makes it raise instead, ``crash_process`` kills its worker process and ``sleep_s`` makes
-it slow, so failure handling can be exercised end to end through the real queues (fault injection is
-what a stub is for).
+``fail_message`` makes it raise instead, ``crash_process`` kills its worker process, ``sleep_s`` makes
+it slow and ``block_s`` makes it hang where no signal reaches it, so failure handling can be exercised
+end to end through the real queues (fault injection is what a stub is for).
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 from typing import Any
 
@@ -24,6 +25,8 @@ class StubEnvOptions(BaseModel):
     crash_process: bool = Field(False, description="Kill the worker process mid-stage (a poison pill).")
     transient_faults: int = Field(0, ge=0, le=10, description="Fail with a network error on the first N tries.")
     sleep_s: float = Field(0.0, ge=0, le=60, description="Work this long first (0.1 s steps, each a checkpoint).")
+    block_s: float = Field(0.0, ge=0, le=60, description="Hang this long first with signals held off, like a native "
+                           "call that never returns to Python: no checkpoint, deaf to the soft time limit.")
 
 
 class StubEnvGenerator(EnvGenerator):
@@ -37,6 +40,8 @@ class StubEnvGenerator(EnvGenerator):
             raise ConnectionError(f"simulated network fault on try {ctx.retry_number + 1}")
         if self.options.fail_message:
             raise ProviderError(self.options.fail_message)
+        if self.options.block_s:
+            _hang(self.options.block_s)
         deadline = time.monotonic() + self.options.sleep_s
         while (left := deadline - time.monotonic()) > 0:  # slow work that still honours cancel and time limits
             time.sleep(min(0.1, left))
@@ -54,3 +59,15 @@ class StubEnvGenerator(EnvGenerator):
                            transform=trimesh.transformations.translation_matrix((0, 0.5, 0)))
         ctx.report(0.5, "scene built")
         ctx.put_artifact("scene.glb", scene.export(file_type="glb"), "model/gltf-binary")
+
+
+def _hang(seconds: float) -> None:
+    """Sleep with every signal blocked in this thread: only SIGKILL (Celery's hard time limit) ends it early.
+
+    Signals that arrive meanwhile stay pending (or go to another thread) and take effect afterwards.
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
+    try:
+        time.sleep(seconds)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
