@@ -61,6 +61,15 @@ def test_hard_time_limit_fails_the_job_and_the_worker_keeps_serving():
     assert result["anomalies"] == [], result
 
 
+def test_jobs_canceled_while_queued_never_run_across_a_worker_restart():
+    result = scenarios.canceled_while_queued(N)
+    assert result["lost"] == 0 and result["cancel_refused"] == 0, result
+    assert result["canceled"] == N // 2 and result["canceled_ran"] == [], result
+    assert result["canceled_skipped"] == N // 2, result  # the new worker got each message and skipped it
+    assert result["others_completed"] == N - N // 2 + 2, result
+    assert result["first_worker_exit"] == 0 and result["anomalies"] == [], result
+
+
 def test_finished_jobs_reported_after_celery_results_expire():
     result = scenarios.results_expired(N)
     assert result["lost"] == 0, result

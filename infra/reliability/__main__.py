@@ -36,6 +36,10 @@ NOTES = {
                  "behind them; the slow ones must fail `time_limit` (TimeLimitExceeded) once each, the pool replace "
                  "both killed processes and the rest complete. Known gap: a killed stage's scratch folder is left "
                  "behind (`scratch_left`).",
+    "cancel": "two jobs running (1 s stub stage) when the worker gets SIGTERM; while it shuts down, N jobs are "
+              "submitted and every other one canceled, then a new worker starts. `canceled_ran` must be empty (no "
+              "claim, no delivery counted, nothing stored) and `canceled_skipped` count every canceled job: the new "
+              "worker received its first message and skipped it.",
     "expire": "RESULT_EXPIRES_S=1: all jobs finish, Celery's results are waited out of redis, then every "
               "job is read back through the API (status and manifest download).",
 }

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import shutil
 import signal
@@ -409,6 +410,55 @@ def hard_time_limit(n: int = 50, slow: int = 2) -> dict[str, Any]:
                        worker_alive=worker.process.poll() is None)
 
 
+def canceled_while_queued(n: int = 50) -> dict[str, Any]:
+    """(g) Jobs canceled while queued, across a worker restart: none runs a stage, the others all complete.
+
+    The first worker is told to stop (SIGTERM, warm shutdown) while two jobs run, so it takes no new
+    message; ``n`` jobs are submitted and every other one canceled meanwhile, then a new worker starts.
+    It must receive each canceled job's first message and skip it (Celery state ``IGNORED``), so no stage
+    of a canceled job ever starts: no claim, no delivery counted, nothing stored.
+    """
+    import redis as redis_lib
+
+    with local_stack("cancel") as st:
+        first = st.workers[0]
+        busy = st.submit(2, "cancel-busy", {"sleep_s": 1})
+        st.wait_running(busy, at_least=2)
+        fault_at = time.monotonic()
+        os.kill(first.process.pid, signal.SIGTERM)
+        queued = st.submit(n, "cancel-queued")
+        canceled = queued[::2]
+        refused = [job_id for job_id in canceled
+                   if st.http.post(f"/v1/generations/{job_id}/cancel").json().get("status") != "canceled"]
+        stack.wait_until(lambda: first.process.poll() is not None, 60, "the warm shutdown to finish")
+        st.start_worker("rel-cancel-2")
+        jobs, settled_at = _settled(st, busy + queued)
+        results = redis_lib.Redis.from_url(st.redis_url)
+
+        def state(job_id: str) -> str | None:
+            meta = results.get(f"celery-task-meta-{job_id}:orchestrator.plan")
+            return json.loads(meta)["status"] if meta else None
+
+        with contextlib.suppress(TimeoutError):  # the last canceled messages may still be on their way
+            stack.wait_until(lambda: all(state(job_id) == "IGNORED" for job_id in canceled), 60,
+                             "the new worker to skip every canceled job")
+        skipped = sum(state(job_id) == "IGNORED" for job_id in canceled)
+        results.close()
+        jobs = st.jobs(busy + queued)  # read again: after the skips, so a canceled job that ran would show it
+
+        def ran(job_id: str) -> bool:
+            job = jobs.get(job_id, {})
+            return (job.get("status") != "canceled" or bool(job["started_at"] or job["attempts"] or job["artifacts"])
+                    or (st.data_dir / "objects" / "jobs" / job_id).exists())
+
+        others = [job_id for job_id in busy + queued if job_id not in canceled]
+        return summary("canceled while queued + worker restart", st, busy + queued, jobs, fault_at, settled_at,
+                       cancel_refused=len(refused), canceled_skipped=skipped,
+                       canceled_ran=[job_id for job_id in canceled if ran(job_id)][:5],
+                       others_completed=sum(jobs.get(job_id, {}).get("status") == "completed" for job_id in others),
+                       first_worker_exit=first.process.returncode)
+
+
 def results_expired(n: int = 50) -> dict[str, Any]:
     """(e) RESULT_EXPIRES_S=1: after Celery's results are gone the API still reports every job right."""
     import redis as redis_lib
@@ -439,6 +489,7 @@ SCENARIOS: dict[str, Callable[..., dict[str, Any]]] = {
     "redis": redis_restart,
     "limits": time_limits,
     "hardlimit": hard_time_limit,
+    "cancel": canceled_while_queued,
     "expire": results_expired,
 }
 
