@@ -22,6 +22,9 @@ TASK_MODULES = (
     "workers.asset_3d.s3_tasks",
 )
 
+# kombu's Redis transport, keeping one Redis client per channel (see the module); plain redis:// only.
+BROKER_TRANSPORT = "shared.broker_transport:Transport"
+
 # Which queue a task lands on when its signature names none; a provider on another queue
 # (a GPU model, SageMaker) sets the queue on its stage's signature instead.
 TASK_ROUTES = {
@@ -37,6 +40,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     """Celery settings derived from ours: at-least-once delivery, JSON only, bounded tasks."""
     return {
         "broker_url": settings.redis_url,
+        **({"broker_transport": BROKER_TRANSPORT} if settings.redis_url.startswith("redis://") else {}),
         "result_backend": settings.redis_url,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {"visibility_timeout": settings.redis_visibility_timeout_s},

@@ -6,6 +6,7 @@ Nothing here connects to anything: backends are opened lazily by the code that n
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
@@ -40,6 +41,8 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    api_workers: int = Field(0, ge=0, le=64)
+    """uvicorn worker processes; 0 means one per CPU (a submission is CPU-bound in Python)."""
     public_base_url: str = ""
     cors_allow_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
     api_keys: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
@@ -217,6 +220,10 @@ class Settings(BaseSettings):
     def resolved_inputs_dir(self) -> Path:
         """The only folder whose files callers may name by path (workflow tasks, ``/3d/from-image``)."""
         return Path(self.inputs_dir).expanduser() if self.inputs_dir else self.data_dir / "inputs"
+
+    @property
+    def resolved_api_workers(self) -> int:
+        return self.api_workers or os.cpu_count() or 1
 
     @property
     def resolved_public_base_url(self) -> str:

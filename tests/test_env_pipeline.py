@@ -111,7 +111,7 @@ def test_cancel_before_pickup_never_runs_stages(client):
     job = new_job_record("env", {"kind": "env", "prompt": "a snowy farm"}, {"plan": "stub", "env": "stub"})
     job["celery_task_ids"] = chains.task_ids("env", job["job_id"])
     get_job_store().create(job)
-    chains.build_chain(app, job).apply_async(countdown=2)
+    chains.enqueue(app, job, countdown=2)
     job_id = job["job_id"]
     canceled = client.post(f"/v1/generations/{job_id}/cancel")
     assert canceled.status_code == 200 and canceled.json()["status"] == "canceled"

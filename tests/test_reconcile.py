@@ -39,7 +39,7 @@ def test_jobs_whose_messages_are_in_the_broker_are_left_alone(client):
 
     waiting = stored_job()
     # Held by the worker until its ETA, unacknowledged: the broker has it, the job is still queued.
-    chains.build_chain(app, waiting).apply_async(countdown=3)
+    chains.enqueue(app, waiting, countdown=3)
     first_task = waiting["celery_task_ids"][0]
     wait_until(lambda: first_task in broker_task_ids(get_redis()), 10, "the delayed message in the broker")
     report = reconcile(get_job_store(), app, get_redis(), now=LATER)

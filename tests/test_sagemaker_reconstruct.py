@@ -187,9 +187,9 @@ def test_the_provider_runs_on_the_sagemaker_queue_and_needs_the_cloud_configured
         cls.check_available(sm_settings(moto_server, object_store_url="s3://b",
                                         sagemaker_image_uri="registry.example/mmf:latest"))
     from shared.celery_app import app
-    from shared.pipeline.chains import build_chain
+    from shared.pipeline.chains import step_signatures
 
-    steps = build_chain(app, _record("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"})).tasks
+    steps = step_signatures(app, _record("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"}))
     assert [(s.task, s.options.get("queue")) for s in steps[:2]] == [
         ("asset_3d.generate_images", queues.CPU), ("asset_3d.reconstruct_cloud", queues.SAGEMAKER)]
 

@@ -1,4 +1,8 @@
-"""Per-process clients the routes share (one pool each), overridable in tests via FastAPI."""
+"""Per-process clients the routes share (one pool each), overridable in tests via FastAPI.
+
+They are ``async def`` although they do no I/O: FastAPI runs a plain ``def`` dependency in the thread
+pool, and a hop per dependency per request was most of what a submission cost.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +14,23 @@ from shared.jobs import JobStore, get_job_store
 from shared.storage import ObjectStore, get_object_store
 
 
-def settings() -> Settings:
+async def settings() -> Settings:
     return get_settings()
 
 
-def jobs() -> JobStore:
+async def jobs() -> JobStore:
     return get_job_store()
 
 
-def objects() -> ObjectStore:
+async def objects() -> ObjectStore:
     return get_object_store()
 
 
-def celery() -> Celery:
+async def celery() -> Celery:
     from shared.celery_app import app
 
     return app
 
 
-def redis_client():
+async def redis_client():
     return get_redis()

@@ -130,8 +130,11 @@ API_FACTORY = "apps.api.main:create_app"
 def start_api(host: str, port: int, env: dict[str, str], log_dir: Path, factory: str = API_FACTORY,
               name: str = "api") -> Service:
     """uvicorn serving ``factory`` (the benchmarks serve their bare baseline app the very same way)."""
-    argv = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host,
-            "--port", str(port), "--no-access-log", "--timeout-graceful-shutdown", "5"]
+    from shared.config import get_settings
+
+    argv = [sys.executable, "-m", "uvicorn", "--factory", factory, "--host", host, "--port", str(port),
+            "--workers", str(get_settings().resolved_api_workers), "--no-access-log",
+            "--timeout-graceful-shutdown", "5"]
     return spawn(name, argv, env, log_dir)
 
 

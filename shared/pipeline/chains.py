@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from celery import Celery, chain
+from celery import Celery, Signature
 from pydantic import ValidationError
 
 from shared import queues
@@ -98,11 +98,19 @@ def task_ids(kind: str, job_id: str) -> list[str]:
     return [task_id(job_id, step.task) for step in PIPELINES[kind]]
 
 
-def build_chain(app: Celery, job: dict[str, Any]):
-    """The job's chain, each step on its queue, with the failure callback attached to every step."""
+def step_signatures(app: Celery, job: dict[str, Any]) -> list[Signature]:
+    """One signature per step: by name, on its queue, immutable (a stage reads the job, not the previous
+    result), each with the failure callback that marks the job failed with the exception's message.
+
+    No step stores a Celery result: the job store is the status of record, and a stored result is a
+    read and a transaction on Redis per stage that nobody reads. (A skipped stage still records
+    ``IGNORED`` itself; ``workers/stage_task.py``.)
+    """
+    errback = app.signature(ERROR_TASK, args=(job["job_id"],))
     signatures = []
     for step in PIPELINES[job["kind"]]:
-        options: dict[str, Any] = {"task_id": task_id(job["job_id"], step.task)}
+        options: dict[str, Any] = {"task_id": task_id(job["job_id"], step.task), "link_error": [errback],
+                                   "ignore_result": True}
         task_name = step.task
         if step.provider_stage:
             provider = provider_class(step.provider_stage, job["providers"][step.provider_stage])
@@ -111,12 +119,16 @@ def build_chain(app: Celery, job: dict[str, Any]):
             if provider.queue not in queues.ALL_QUEUES:
                 raise ValueError(f"provider for {step.provider_stage!r} names unknown queue {provider.queue!r}")
         signatures.append(app.signature(task_name, args=(job["job_id"],), immutable=True, **options))
-    return chain(*signatures)
+    return signatures
 
 
-def enqueue(app: Celery, job: dict[str, Any]) -> None:
-    """Send the job's chain; the error callback marks the job failed with the exception's message."""
-    # The API never reads Celery results (the job store is the status of record); asking for one would
-    # subscribe this process to the task's result channel: a round trip per submission, never dropped.
-    build_chain(app, job).apply_async(link_error=app.signature(ERROR_TASK, args=(job["job_id"],)),
-                                      ignore_result=True)
+def enqueue(app: Celery, job: dict[str, Any], start: int = 0, countdown: float | None = None) -> None:
+    """Send the job's steps from ``start`` on as one message: the first step, carrying the rest.
+
+    This is the message ``celery.chain`` sends (the remaining steps last-first in its ``chain`` field,
+    which the worker pops after each success), built directly: the chain's per-send cloning and
+    freezing of every step was a fifth of what a submission cost. Asking for no result also keeps the
+    sender off the task's result channel, which would be a round trip per submission.
+    """
+    first, *rest = step_signatures(app, job)[start:]
+    first.apply_async(chain=rest[::-1], countdown=countdown)

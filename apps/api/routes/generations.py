@@ -139,12 +139,13 @@ def list_generations(
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def get_generation(job: OwnedJob) -> JobPublic:
+async def get_generation(job: OwnedJob) -> JobPublic:
+    """Async: the store read happens in ``owned_job`` (a thread); this part only shapes the reply."""
     return _public(job)
 
 
 @router.get("/{job_id}/status", response_model=JobStatus)
-def get_status(job: OwnedJob) -> JobStatus:
+async def get_status(job: OwnedJob) -> JobStatus:
     return JobStatus.model_validate(job)
 
 
