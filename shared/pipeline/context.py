@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,9 +55,26 @@ class StageContext(JobArtifacts):
     jobs: JobStore
     objects: ObjectStore
     settings: Settings
-    workdir: Path
+    given_workdir: Path | None = None
+    """A folder to work in; without one, ``workdir`` makes a scratch folder on first use."""
     retry_number: int = 0
     written: dict[str, ObjectInfo] = field(default_factory=dict)
+    scratch: Path | None = field(default=None, init=False)
+
+    @property
+    def workdir(self) -> Path:
+        """Where the stage keeps its files. Made on first use: most stages write none, and creating and
+        removing a folder per stage was a tenth of what a quick stage cost. ``remove_scratch`` ends it."""
+        if self.given_workdir is not None:
+            return self.given_workdir
+        if self.scratch is None:
+            self.scratch = Path(tempfile.mkdtemp(prefix=f"mmf-{self.job_id[:8]}-{self.stage}-"))
+        return self.scratch
+
+    def remove_scratch(self) -> None:
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch = None
 
     def report(self, fraction: float, message: str) -> None:
         """Record progress within this stage (0..1) and stop if the job is no longer running."""

@@ -8,18 +8,17 @@ finished run already settled.
 from __future__ import annotations
 
 import logging
-import tempfile
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any, TypeVar
 
 from shared import metrics
 from shared.config import get_settings
 from shared.errors import JobCanceled, MMFError, StageCrashed
-from shared.jobs import Status, get_job_store
+from shared.jobs import JobStore, Status, get_job_store
 from shared.jobs.base import TERMINAL
 from shared.pipeline import webhooks
 from shared.pipeline.cache import serve_from_cache
@@ -45,26 +44,54 @@ class StageSkipped(Exception):
     """The job is already terminal (canceled, failed): this stage and the rest must not run."""
 
 
-@contextmanager
-def _heartbeat(jobs, job_id: str):
-    """Refresh the job's ``updated_at`` while the stage runs, even through long silent steps."""
-    stop = threading.Event()
-    interval = get_settings().heartbeat_interval_s
+class Heartbeats:
+    """Refreshes the ``updated_at`` of every job with a stage running in this process, every
+    ``heartbeat_interval_s`` from that stage's start, even through long silent steps.
 
-    def beat() -> None:
-        while not stop.wait(interval):
-            try:
-                jobs.touch(job_id)
-            except Exception:
-                log.exception("heartbeat of job %s failed", job_id)
+    One thread per process serves every stage: starting and joining a thread per stage cost as much
+    as a quick stage's own work. The thread is started on first use in each process (a forked pool
+    child starts its own).
+    """
 
-    thread = threading.Thread(target=beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    def __init__(self) -> None:
+        self._wake = threading.Condition()
+        self._due: dict[str, tuple[JobStore, float]] = {}
+        self._thread_pid: int | None = None
+
+    @contextmanager
+    def beating(self, jobs: JobStore, job_id: str) -> Iterator[None]:
+        with self._wake:
+            self._due[job_id] = (jobs, time.monotonic() + get_settings().heartbeat_interval_s)
+            if self._thread_pid != os.getpid():
+                self._thread_pid = os.getpid()
+                threading.Thread(target=self._run, name="heartbeats", daemon=True).start()
+            self._wake.notify()
+        try:
+            yield
+        finally:
+            with self._wake:
+                self._due.pop(job_id, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                now = time.monotonic()
+                beats = [(job_id, jobs) for job_id, (jobs, due) in self._due.items() if due <= now]
+                interval = get_settings().heartbeat_interval_s
+                for job_id, jobs in beats:
+                    self._due[job_id] = (jobs, now + interval)
+                if not beats:
+                    next_due = min((due for _, due in self._due.values()), default=None)
+                    self._wake.wait(None if next_due is None else next_due - now)
+                    continue
+            for job_id, jobs in beats:
+                try:
+                    jobs.touch(job_id)
+                except Exception:
+                    log.exception("heartbeat of job %s failed", job_id)
+
+
+HEARTBEATS = Heartbeats()
 
 
 def run_stage(
@@ -102,15 +129,16 @@ def run_stage(
         webhooks.notify(job, "started")
     webhooks.notify({**job, "stage": stage, "progress": progress_range[0]}, "progress")
     started = time.perf_counter()
-    with _heartbeat(jobs, job_id), tempfile.TemporaryDirectory(prefix=f"mmf-{job_id[:8]}-{stage}-") as scratch:
-        ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), Path(scratch),
-                           retry_number=retry_number)
-        if first and serve_from_cache(ctx):
-            raise StageSkipped(f"job {job_id} was served from the result cache")
+    ctx = StageContext(job, stage, progress_range, jobs, get_object_store(), get_settings(), retry_number=retry_number)
+    with HEARTBEATS.beating(jobs, job_id):
         try:
+            if first and serve_from_cache(ctx):
+                raise StageSkipped(f"job {job_id} was served from the result cache")
             result = work(ctx)
         except JobCanceled as canceled:
             raise StageSkipped(str(canceled)) from None
+        finally:
+            ctx.remove_scratch()
     seconds = time.perf_counter() - started
     jobs.add_timing(job_id, stage, seconds)
     metrics.observe_stage(job["kind"], stage, stage_provider(job, stage), seconds)
