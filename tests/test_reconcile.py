@@ -19,10 +19,10 @@ pytestmark = pytest.mark.usefixtures("worker")
 LATER = datetime.now(UTC) + timedelta(hours=1)
 
 
-def stored_job(**request) -> dict:
+def stored_job(task_ids: list[str] | None = None, **request) -> dict:
     request = {"kind": "env", "prompt": "reconcile me", "use_cache": False, **request}
     record = new_job_record("env", request, {"plan": "stub", "env": "stub"})
-    record["celery_task_ids"] = chains.task_ids("env", record["job_id"])
+    record["celery_task_ids"] = task_ids or chains.task_ids("env", record["job_id"])
     get_job_store().create(record)
     return record
 
@@ -47,13 +47,29 @@ def test_jobs_whose_messages_are_in_the_broker_are_left_alone(client):
     assert wait_for_status(client, waiting["job_id"])["status"] == "completed"
 
 
-def test_a_running_job_without_heartbeat_or_message_fails_as_worker_lost(client):
-    dead = stored_job()
-    get_job_store().transition(dead["job_id"], Status.RUNNING, stage="generating_scene")
+def test_a_running_job_whose_messages_died_resumes_from_the_stage_it_last_started(client):
+    from shared.pipeline import env
+    from shared.pipeline.runner import run_stage
+
+    job_id = stored_job()["job_id"]
+    # Its planning stage ran and finished; the message of the next stage died with Redis.
+    run_stage(job_id, "planning", env.PLAN_PROGRESS, env.plan_scene, first=True)
     fresh = reconcile(get_job_store(), app, get_redis())
-    assert dead["job_id"] not in fresh.failed  # its heartbeat is recent
+    assert job_id not in fresh.resumed + fresh.failed  # its heartbeat is recent: maybe still working
     report = reconcile(get_job_store(), app, get_redis(), now=LATER)
-    assert dead["job_id"] in report.failed
+    assert report.resumed == [job_id] and job_id not in report.failed, report
+    done = wait_for_status(client, job_id)
+    assert done["status"] == "completed", done
+    assert done["attempts"] == {"planning": 2, "generating_scene": 1, "finalizing": 1}, done["attempts"]
+
+
+def test_a_running_workflow_item_without_heartbeat_or_message_fails_as_worker_lost(client):
+    # An S3 workflow item runs inside its batch's task, not as a chain the store could re-send.
+    dead = stored_job(task_ids=["some-batch:0"])
+    jobs = get_job_store()
+    jobs.transition(dead["job_id"], Status.RUNNING, stage="generating_scene")
+    report = reconcile(jobs, app, get_redis(), now=LATER)
+    assert dead["job_id"] in report.failed and dead["job_id"] not in report.resumed
     job = client.get(f"/v1/generations/{dead['job_id']}").json()
     assert job["status"] == "failed" and job["error"]["code"] == "worker_lost"
 

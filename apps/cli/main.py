@@ -325,8 +325,8 @@ def cmd_cancel(api: Api, out: Output, args: argparse.Namespace) -> int:
 
 def cmd_reconcile(api: Api, out: Output, args: argparse.Namespace) -> int:
     report = api.reconcile()
-    out.result(report, lambda: [f"requeued {len(report['requeued'])}: {' '.join(report['requeued']) or '-'}",
-                                f"failed {len(report['failed'])}: {' '.join(report['failed']) or '-'}"])
+    out.result(report, lambda: [f"{what} {len(report.get(what, []))}: {' '.join(report.get(what, [])) or '-'}"
+                                for what in ("requeued", "resumed", "failed")])
     return EXIT_OK
 
 

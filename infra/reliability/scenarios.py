@@ -338,6 +338,7 @@ def redis_restart(n: int = 50) -> dict[str, Any]:
         api_recovered_s = time.monotonic() - fault_at
         after = st.submit(n - n // 2, "redis-after")
         requeued: list[str] = []
+        resumed: list[str] = []
         failed_by_reconciler: list[str] = []
         last_reconcile = [0.0]
 
@@ -350,13 +351,16 @@ def redis_restart(n: int = 50) -> dict[str, Any]:
             except (httpx.HTTPError, ValueError):
                 return
             requeued.extend(report.get("requeued", []))
+            resumed.extend(report.get("resumed", []))
             failed_by_reconciler.extend(report.get("failed", []))
 
         jobs, settled_at = _settled(st, before + after, nudge=reconcile)
         worker_alive = st.workers[0].process.poll() is None
-        # a re-sent job whose first message was in fact still on its way may run a stage twice: allowed
+        # a re-sent job whose first message was in fact still on its way may run a stage twice, and a
+        # resumed one runs the stage it last started again: allowed
         result = summary("redis killed + restarted empty", st, before + after, jobs, fault_at, settled_at,
-                         expected_reruns=len(set(requeued)), requeued=len(set(requeued)),
+                         expected_reruns=len(set(requeued)) + len(set(resumed)), requeued=len(set(requeued)),
+                         resumed=len(set(resumed)),
                          failed_by_reconciler=len(set(failed_by_reconciler)),
                          api_recovered_s=round(api_recovered_s, 2), worker_alive=worker_alive)
         after_jobs = [jobs.get(job_id, {}).get("status") for job_id in after]

@@ -21,30 +21,36 @@ from shared.providers.registry import provider_class
 @dataclass(frozen=True)
 class Step:
     task: str
+    stage: str
+    """The job stage the task runs (its timing is recorded under this name when it finishes)."""
     provider_stage: str | None = None
     """The stage whose provider decides this step's queue; None runs on the task's routed queue."""
 
 
 PIPELINES: dict[str, tuple[Step, ...]] = {
-    "env": (Step("orchestrator.plan"), Step("env_gen.run_env", "env"), Step("orchestrator.finalize")),
+    "env": (
+        Step("orchestrator.plan", "planning"),
+        Step("env_gen.run_env", "generating_scene", "env"),
+        Step("orchestrator.finalize", "finalizing"),
+    ),
     "text_to_3d": (
-        Step("asset_3d.generate_images", "images"),
-        Step("asset_3d.reconstruct", "reconstruct"),
-        Step("asset_3d.post_process"),
-        Step("orchestrator.finalize"),
+        Step("asset_3d.generate_images", "generating_images", "images"),
+        Step("asset_3d.reconstruct", "reconstructing_3d", "reconstruct"),
+        Step("asset_3d.post_process", "post_processing"),
+        Step("orchestrator.finalize", "finalizing"),
     ),
     "image_to_3d": (
-        Step("asset_3d.normalize_images"),
-        Step("asset_3d.reconstruct", "reconstruct"),
-        Step("asset_3d.post_process"),
-        Step("orchestrator.finalize"),
+        Step("asset_3d.normalize_images", "normalizing_images"),
+        Step("asset_3d.reconstruct", "reconstructing_3d", "reconstruct"),
+        Step("asset_3d.post_process", "post_processing"),
+        Step("orchestrator.finalize", "finalizing"),
     ),
     "splat": (
-        Step("splat.extract_frames"),
-        Step("splat.structure_from_motion"),
-        Step("splat.train", "train"),
-        Step("splat.convert"),
-        Step("orchestrator.finalize"),
+        Step("splat.extract_frames", "extracting_frames"),
+        Step("splat.structure_from_motion", "structure_from_motion"),
+        Step("splat.train", "training_splats", "train"),
+        Step("splat.convert", "converting"),
+        Step("orchestrator.finalize", "finalizing"),
     ),
 }
 
@@ -96,6 +102,22 @@ def task_id(job_id: str, task: str) -> str:
 
 def task_ids(kind: str, job_id: str) -> list[str]:
     return [task_id(job_id, step.task) for step in PIPELINES[kind]]
+
+
+def is_pipeline_job(job: dict[str, Any]) -> bool:
+    """Whether the job runs as its kind's chain (S3 workflow items run inside one workflow task instead)."""
+    return job["kind"] in PIPELINES and job.get("celery_task_ids") == task_ids(job["kind"], job["job_id"])
+
+
+def resume_index(job: dict[str, Any]) -> int:
+    """The step to send a running job from when its messages are lost: the stage it last started.
+
+    That stage may have finished (its successor's message was the one lost); running it again costs
+    its work once and changes nothing, since its keys are deterministic and its writes conditional.
+    A stage's timing cannot tell finished from in progress: a cloud stage records one at every poll.
+    """
+    stages = [step.stage for step in PIPELINES[job["kind"]]]
+    return stages.index(job["stage"]) if job.get("stage") in stages else 0
 
 
 def step_signatures(app: Celery, job: dict[str, Any]) -> list[Signature]:

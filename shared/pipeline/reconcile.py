@@ -4,8 +4,13 @@ Two cases, both judged against what the broker actually holds (waiting messages 
 worker has taken but not acknowledged):
 - a job still ``queued`` whose tasks the broker no longer has (Redis lost them, say in a restart)
   is sent again; its first stage's conditional claim makes a duplicate delivery harmless;
-- a ``running`` job with no heartbeat for ``STALE_RUNNING_AFTER_S`` whose task is nowhere in the
-  broker lost its worker for good: it is failed with ``worker_lost`` rather than left running.
+- a ``running`` job with no heartbeat for ``STALE_RUNNING_AFTER_S`` whose tasks are nowhere in the
+  broker has nothing left to move it (its worker died with the message, or Redis lost the message of
+  its next stage): it is sent again from the stage it last started. A stage that keeps killing its
+  worker is still bounded, by ``MAX_STAGE_DELIVERIES``.
+
+Jobs that do not run as their kind's chain (S3 workflow items, sent inside one workflow task) cannot
+be re-sent from the store alone: when their message is lost they are failed with ``worker_lost``.
 
 Runs as the periodic task ``orchestrator.reconcile`` (celery beat) and as
 ``python -m shared.pipeline.reconcile``.
@@ -15,7 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,7 +38,11 @@ PAGE = 500
 @dataclass
 class ReconcileReport:
     requeued: list[str] = field(default_factory=list)
+    resumed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return asdict(self)
 
 
 def broker_task_ids(redis) -> set[str]:
@@ -68,17 +77,24 @@ def reconcile(jobs: JobStore, app, redis, settings: Settings | None = None,
     for job in _jobs_with_status(jobs, Status.QUEUED):
         if _older_than(job["created_at"], settings.reconcile_queued_after_s, now) and \
                 not in_broker.intersection(job["celery_task_ids"]):
-            chains.enqueue(app, job)
-            report.requeued.append(job["job_id"])
+            if chains.is_pipeline_job(job):
+                chains.enqueue(app, job)
+                report.requeued.append(job["job_id"])
+            elif fail_job(job["job_id"], WorkerLost("its task message was lost from the broker; submit it again")):
+                report.failed.append(job["job_id"])
     for job in _jobs_with_status(jobs, Status.RUNNING):
         if _older_than(job["updated_at"], settings.stale_running_after_s, now) and \
                 not in_broker.intersection(job["celery_task_ids"]):
+            if chains.is_pipeline_job(job):
+                chains.enqueue(app, job, start=chains.resume_index(job))
+                report.resumed.append(job["job_id"])
+                continue
             lost = WorkerLost(f"no heartbeat from stage {job['stage']} for {settings.stale_running_after_s:.0f}s "
                               "and its task is gone from the broker")
             if fail_job(job["job_id"], lost):
                 report.failed.append(job["job_id"])
-    if report.requeued or report.failed:
-        log.warning("reconciled: requeued %s, failed %s", report.requeued, report.failed)
+    if report.requeued or report.resumed or report.failed:
+        log.warning("reconciled: requeued %s, resumed %s, failed %s", report.requeued, report.resumed, report.failed)
     return report
 
 
@@ -88,7 +104,7 @@ def main() -> int:
     from shared.jobs import get_job_store
 
     report = reconcile(get_job_store(), app, get_redis())
-    print(json.dumps({"requeued": report.requeued, "failed": report.failed}))
+    print(json.dumps(report.as_dict()))
     return 0
 
 

@@ -29,9 +29,8 @@ def finalize_job(self, job_id: str) -> dict[str, Any]:
 
 @app.task(name="orchestrator.reconcile", ignore_result=True)
 def reconcile_jobs() -> dict[str, list[str]]:
-    """Periodic (celery beat): re-send jobs the broker lost, fail running jobs whose worker vanished."""
-    report = reconcile(get_job_store(), app, get_redis())
-    return {"requeued": report.requeued, "failed": report.failed}
+    """Periodic (celery beat): re-send jobs whose messages the broker lost (``shared.pipeline.reconcile``)."""
+    return reconcile(get_job_store(), app, get_redis()).as_dict()
 
 
 @app.task(name="orchestrator.deliver_webhook", bind=True, ignore_result=True, acks_late=True)

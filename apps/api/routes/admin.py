@@ -21,6 +21,6 @@ def run_reconcile(
     app: Annotated[Celery, Depends(deps.celery)],
     redis: Annotated[Any, Depends(deps.redis_client)],
 ) -> dict[str, list[str]]:
-    """Re-send queued jobs the broker lost and fail running jobs whose worker vanished; say which."""
-    report = reconcile(jobs, app, redis)
-    return {"requeued": report.requeued, "failed": report.failed}
+    """Re-send jobs whose messages the broker lost (queued ones from the start, running ones from the
+    stage they last started); fail those that cannot be re-sent. Say which."""
+    return reconcile(jobs, app, redis).as_dict()
