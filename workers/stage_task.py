@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,8 @@ from shared.config import get_settings
 from shared.errors import is_transient
 from shared.pipeline.context import StageContext
 from shared.pipeline.runner import StageSkipped, run_stage
+
+log = logging.getLogger(__name__)
 
 
 def run_stage_task(
@@ -35,6 +38,7 @@ def run_stage_task(
         return run_stage(job_id, stage, progress_range, work, first=first, attempt_key=attempt_key,
                          retry_number=retries)
     except StageSkipped as skipped:
+        log.info("stage %s of job %s skipped: %s", stage, job_id, skipped)
         task.backend.store_result(task.request.id, {"skipped": str(skipped)}, states.IGNORED, request=task.request)
         raise Ignore() from None
     except Exception as exc:

@@ -109,15 +109,14 @@ def is_pipeline_job(job: dict[str, Any]) -> bool:
     return job["kind"] in PIPELINES and job.get("celery_task_ids") == task_ids(job["kind"], job["job_id"])
 
 
-def resume_index(job: dict[str, Any]) -> int:
-    """The step to send a running job from when its messages are lost: the stage it last started.
-
-    That stage may have finished (its successor's message was the one lost); running it again costs
-    its work once and changes nothing, since its keys are deterministic and its writes conditional.
-    A stage's timing cannot tell finished from in progress: a cloud stage records one at every poll.
-    """
-    stages = [step.stage for step in PIPELINES[job["kind"]]]
-    return stages.index(job["stage"]) if job.get("stage") in stages else 0
+def resume_index(job: dict[str, Any]) -> int | None:
+    """The step to send a running job from when its messages are lost: the first whose stage has not
+    finished (recorded no timing; ``shared.pipeline.runner``). None when every stage has finished."""
+    finished = job.get("timings") or {}
+    for index, step in enumerate(PIPELINES[job["kind"]]):
+        if step.stage not in finished:
+            return index
+    return None
 
 
 def step_signatures(app: Celery, job: dict[str, Any]) -> list[Signature]:

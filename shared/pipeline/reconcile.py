@@ -6,7 +6,7 @@ worker has taken but not acknowledged):
   is sent again; its first stage's conditional claim makes a duplicate delivery harmless;
 - a ``running`` job with no heartbeat for ``STALE_RUNNING_AFTER_S`` whose tasks are nowhere in the
   broker has nothing left to move it (its worker died with the message, or Redis lost the message of
-  its next stage): it is sent again from the stage it last started. A stage that keeps killing its
+  its next stage): it is sent again from its first unfinished stage. A stage that keeps killing its
   worker is still bounded, by ``MAX_STAGE_DELIVERIES``.
 
 Jobs that do not run as their kind's chain (S3 workflow items, sent inside one workflow task) cannot
@@ -85,8 +85,9 @@ def reconcile(jobs: JobStore, app, redis, settings: Settings | None = None,
     for job in _jobs_with_status(jobs, Status.RUNNING):
         if _older_than(job["updated_at"], settings.stale_running_after_s, now) and \
                 not in_broker.intersection(job["celery_task_ids"]):
-            if chains.is_pipeline_job(job):
-                chains.enqueue(app, job, start=chains.resume_index(job))
+            start = chains.resume_index(job) if chains.is_pipeline_job(job) else None
+            if start is not None:
+                chains.enqueue(app, job, start=start)
                 report.resumed.append(job["job_id"])
                 continue
             lost = WorkerLost(f"no heartbeat from stage {job['stage']} for {settings.stale_running_after_s:.0f}s "

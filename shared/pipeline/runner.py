@@ -106,9 +106,13 @@ def run_stage(
 ) -> T:
     """Run ``work`` as stage ``stage`` of ``job_id``; the first stage claims the queued job.
 
-    Every delivery is counted under ``attempt_key`` (default: the stage) before the work starts: a
-    message that keeps coming back because its process dies is failed after MAX_STAGE_DELIVERIES
-    instead of taking workers down forever.
+    A stage counts as finished once its timing is recorded, and a finished stage never runs again:
+    a delivery of it is skipped. ``work`` returning ``False`` means "not finished, run me again later"
+    (a cloud job still running): no timing is recorded then.
+
+    Every delivery that runs is counted under ``attempt_key`` (default: the stage) before the work
+    starts: a message that keeps coming back because its process dies is failed after
+    MAX_STAGE_DELIVERIES instead of taking workers down forever.
     """
     jobs = get_job_store()
     claimed = first and jobs.transition(job_id, Status.RUNNING, stage=stage, message=f"{stage} started")
@@ -117,6 +121,10 @@ def run_stage(
         raise StageSkipped(f"job {job_id} does not exist")
     if job["status"] != Status.RUNNING:
         raise StageSkipped(f"job {job_id} is {job['status']}")
+    if stage in (job.get("timings") or {}):
+        # A finished stage delivered again (its ack was lost, as in a warm shutdown): its successor
+        # was sent when it finished, so this delivery has nothing to do.
+        raise StageSkipped(f"stage {stage} of job {job_id} has already finished")
     deliveries = jobs.count_attempt(job_id, attempt_key or stage)
     limit = get_settings().max_stage_deliveries
     if deliveries > limit:
@@ -140,8 +148,9 @@ def run_stage(
         finally:
             ctx.remove_scratch()
     seconds = time.perf_counter() - started
-    jobs.add_timing(job_id, stage, seconds)
-    metrics.observe_stage(job["kind"], stage, stage_provider(job, stage), seconds)
+    if result is not False:
+        jobs.add_timing(job_id, stage, seconds)
+        metrics.observe_stage(job["kind"], stage, stage_provider(job, stage), seconds)
     return result
 
 
