@@ -77,6 +77,16 @@ def test_docker_compose_accepts_it_with_one_worker_per_queue(resolved):
     assert services["api"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
 
 
+def test_third_party_images_are_pinned(resolved):
+    """A moving tag (``:latest`` or none) would make two deployments of one commit differ."""
+    for name, service in resolved["services"].items():
+        image = service["image"]
+        if image.endswith(":local"):  # built from this repository
+            continue
+        tag = image.rsplit("/", 1)[-1].partition(":")[2]
+        assert tag and tag != "latest", f"{name} uses {image}"
+
+
 def test_every_variable_set_on_our_services_is_a_setting():
     """Read from the file itself: ``config`` would also show whatever a local .env holds."""
     settings = {name.upper() for name in Settings.model_fields}

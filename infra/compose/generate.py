@@ -140,7 +140,7 @@ def compose() -> dict[str, Any]:
         },
         "minio": {
             # Pin a RELEASE.* tag for anything but a trial.
-            "image": "minio/minio:latest",
+            "image": "minio/minio:RELEASE.2025-04-22T22-12-26Z",
             "command": ["server", "/data", "--console-address", ":9001"],
             "environment": {"MINIO_ROOT_USER": MINIO_USER, "MINIO_ROOT_PASSWORD": MINIO_PASSWORD},
             "volumes": ["minio-data:/data"],
@@ -149,7 +149,7 @@ def compose() -> dict[str, Any]:
             "restart": "unless-stopped",
         },
         "minio-init": {
-            "image": "minio/mc:latest",
+            "image": "minio/mc:RELEASE.2025-04-16T18-13-26Z",
             "depends_on": {"minio": {"condition": "service_healthy"}},
             "environment": {"MINIO_ROOT_USER": MINIO_USER, "MINIO_ROOT_PASSWORD": MINIO_PASSWORD},
             "entrypoint": ["/bin/sh", "-c"],
