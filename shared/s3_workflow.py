@@ -225,12 +225,11 @@ def create_batch_jobs(batch_task_id: str, references: list[str], with_texture: b
                       reconstruct_provider: str | None) -> list[str]:
     """Record one job per picture in a single write; the task ids of their items (``<batch>:<n>``).
 
-    A redelivered batch message finds its jobs already recorded and creates none.
+    A redelivered batch message records only the jobs its first delivery did not (all of them, or
+    those an interrupted write missed); the others stay as they are.
     """
     jobs, objects, settings = get_job_store(), get_object_store(), get_settings()
     task_ids = [f"{batch_task_id}:{number}" for number in range(len(references))]
-    if task_ids and jobs.get(job_id_for_task(task_ids[0])) is not None:
-        return task_ids
     records = [workflow_record(job_id_for_task(task_id), reference, with_texture, output_format, objects, settings,
                                reconstruct_provider)
                for task_id, reference in zip(task_ids, references, strict=True)]

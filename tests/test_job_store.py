@@ -186,6 +186,17 @@ def test_create_many_in_one_call_keeps_order(store):
     assert store.get(records[7]["job_id"])["request"] == {"images": ["k7"]}
 
 
+def test_create_many_again_adds_only_the_missing_records(store):
+    """A batch message redelivered after its insert was cut short completes it and changes nothing else."""
+    records = [new_job_record("image_to_3d", {"images": [f"k{i}"]}, {"reconstruct": "stub"}) for i in range(6)]
+    assert store.create_many(records[:4]) == 4  # the interrupted first write got this far
+    assert store.transition(records[0]["job_id"], Status.RUNNING, stage="normalizing_images")
+    assert store.create_many(records) == 2
+    assert store.get(records[0]["job_id"])["status"] == "running"  # untouched by the second write
+    listed = store.list(kind="image_to_3d", limit=100)
+    assert sorted(job["job_id"] for job in listed) == sorted(r["job_id"] for r in records)
+
+
 def test_documents_are_upserted_and_merged(store):
     assert store.get_document("3d_models", "doc-1") is None
     store.update_document("3d_models", "doc-1", {"model_status": "processing", "image_s3_url": "s3://b/i.png"})

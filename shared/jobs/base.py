@@ -103,8 +103,12 @@ class JobStore(ABC):
         """Insert a new record; raise ``DuplicateJob`` on a repeated (owner, idempotency key)."""
 
     @abstractmethod
-    def create_many(self, records: list[dict[str, Any]]) -> None:
-        """Insert many new records in one round trip (batch submissions); none carries an idempotency key."""
+    def create_many(self, records: list[dict[str, Any]]) -> int:
+        """Insert, in one round trip, those of ``records`` whose job id is not recorded yet; how many.
+
+        For batch submissions (no record carries an idempotency key). Existing records are left as
+        they are, so a redelivered batch whose first write was cut short completes it.
+        """
 
     @abstractmethod
     def get(self, job_id: str) -> dict[str, Any] | None: ...

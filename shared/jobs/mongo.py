@@ -7,6 +7,9 @@ from typing import Any
 
 from shared.jobs.base import PREDECESSORS, DuplicateJob, JobStore, Status, utcnow
 
+# MongoDB's error code for a unique index violation (here: a job id already recorded).
+DUPLICATE_KEY = 11000
+
 # Artifact names are file names ("scene.glb"), and a dot in a MongoDB update path means nesting.
 _DOT, _DOT_STAND_IN = ".", "\uff0e"
 
@@ -62,11 +65,21 @@ class MongoJobStore(JobStore):
                 raise
             raise DuplicateJob(existing["job_id"]) from None
 
-    def create_many(self, records: list[dict[str, Any]]) -> None:
+    def create_many(self, records: list[dict[str, Any]]) -> int:
+        from pymongo.errors import BulkWriteError
+
         documents = [{**{k: v for k, v in record.items() if k != "job_id"}, "_id": record["job_id"]}
                      for record in records]
-        if documents:
-            self.collection.insert_many(documents, ordered=True)
+        if not documents:
+            return 0
+        try:
+            # Unordered: a document already there (an earlier, interrupted insert of the same batch)
+            # does not stop the ones after it.
+            return len(self.collection.insert_many(documents, ordered=False).inserted_ids)
+        except BulkWriteError as error:
+            if any(problem.get("code") != DUPLICATE_KEY for problem in error.details.get("writeErrors", [])):
+                raise
+            return error.details.get("nInserted", 0)
 
     def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
         self.collection.database[collection].update_one({"_id": doc_id}, {"$set": fields}, upsert=True)

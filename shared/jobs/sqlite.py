@@ -93,21 +93,25 @@ class SQLiteJobStore(JobStore):
                 raise
             raise DuplicateJob(existing["job_id"]) from None
 
-    def create_many(self, records: list[dict[str, Any]]) -> None:
+    def create_many(self, records: list[dict[str, Any]]) -> int:
         placeholders = ", ".join("?" for _ in COLUMNS)
         rows = [[self._encode(c, record.get(c)) for c in COLUMNS] for record in records]
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
+            before = conn.total_changes
             start = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM jobs").fetchone()[0]
             conn.executemany(
-                f"INSERT INTO jobs ({', '.join(COLUMNS)}, seq) VALUES ({placeholders}, ?)",
+                f"INSERT INTO jobs ({', '.join(COLUMNS)}, seq) VALUES ({placeholders}, ?) "
+                "ON CONFLICT (job_id) DO NOTHING",
                 [(*row, start + i + 1) for i, row in enumerate(rows)],
             )
+            created = conn.total_changes - before
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+        return created
 
     def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
         self._conn.execute(
