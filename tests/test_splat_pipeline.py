@@ -91,7 +91,7 @@ def test_scene_splat_holds_the_trained_ply(finished, tmp_path):
                           columns(*(f"f_rest_{i}" for i in range(45))), np.asarray(vertices["opacity"]),
                           columns("scale_0", "scale_1", "scale_2"), columns("rot_0", "rot_1", "rot_2", "rot_3"))
     check_round_trip(gaussians, artifact(finished, "scene.splat"))
-    assert np.allclose(1 / (1 + np.exp(-gaussians.opacities)), 0.1)  # 3DGS's initial opacity
+    assert np.allclose(1 / (1 + np.exp(-gaussians.opacities)), 0.6)  # the points provider's preview opacity
     assert np.all(gaussians.quats == [1, 0, 0, 0]) and np.all(gaussians.sh_rest == 0)
 
 
