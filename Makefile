@@ -80,7 +80,8 @@ logs:
 	  echo "tailing $$dir"; tail -n 50 -F $$dir/*.log
 
 api: install
-	$(PY) -m uvicorn --factory apps.api.main:create_app --host $${API_HOST:-127.0.0.1} --port $${API_PORT:-8000}
+	$(PY) -m uvicorn --factory apps.api.main:create_app --host $${API_HOST:-127.0.0.1} --port $${API_PORT:-8000} \
+	  --workers $$($(PY) -c 'from shared.config import get_settings; print(get_settings().resolved_api_workers)')
 
 worker: install
 	$(PY) -m celery -A shared.celery_app worker -Q $(shell $(PY) -m shared.queues --csv) --loglevel INFO
