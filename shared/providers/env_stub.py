@@ -26,8 +26,9 @@ class StubEnvOptions(BaseModel):
     crash_process: bool = Field(False, description="Kill the worker process mid-stage (a poison pill).")
     transient_faults: int = Field(0, ge=0, le=10, description="Fail with a network error on the first N tries.")
     sleep_s: float = Field(0.0, ge=0, le=60, description="Work this long first (0.1 s steps, each a checkpoint).")
-    block_s: float = Field(0.0, ge=0, le=60, description="Hang this long first with signals held off, like a native "
-                           "call that never returns to Python: no checkpoint, deaf to the soft time limit.")
+    block_s: float = Field(0.0, ge=0, le=60, description="Write a scratch file, then hang this long with signals "
+                           "held off, like a native call that never returns to Python: no checkpoint, deaf to the "
+                           "soft time limit.")
 
 
 class StubEnvGenerator(EnvGenerator):
@@ -42,6 +43,7 @@ class StubEnvGenerator(EnvGenerator):
         if self.options.fail_message:
             raise ProviderError(self.options.fail_message)
         if self.options.block_s:
+            (ctx.workdir / "partial.bin").write_bytes(bytes(1024))  # what a native step leaves in its scratch
             _hang(self.options.block_s)
         deadline = time.monotonic() + self.options.sleep_s
         while (left := deadline - time.monotonic()) > 0:  # slow work that still honours cancel and time limits
