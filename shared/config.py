@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     cors_allow_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
     api_keys: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     rate_limit_per_minute: int = Field(0, ge=0)
+    public_docs: bool = False
+    """With API keys, serve /openapi.json, /docs and /redoc to anyone (else the document needs a key)."""
     signing_secret: str = DEV_SIGNING_SECRET
     signed_url_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600)
 

@@ -1,6 +1,8 @@
 """API keys: off when none are configured; then every route but ``/health`` (and signed file URLs,
-which carry their own signature) needs ``X-API-Key``. Keys are stored as SHA-256 digests, matched
-in constant time, never read from the query string; each key owns the jobs it creates."""
+which carry their own signature, and the static viewer, which holds no data) needs ``X-API-Key``.
+The OpenAPI document does too unless ``PUBLIC_DOCS`` publishes it (``docs_are_public``). Keys are
+stored as SHA-256 digests, matched in constant time, never read from the query string; each key owns
+the jobs it creates."""
 
 from __future__ import annotations
 
@@ -69,6 +71,17 @@ async def current_owner(request: Request, settings: Annotated[Settings, Depends(
 
 
 Owner = Annotated[str, Depends(current_owner)]
+
+
+def docs_are_public(settings: Settings) -> bool:
+    """Whether anyone may read the API's description: always without keys, with keys only by ``PUBLIC_DOCS``."""
+    return not settings.api_keys or settings.public_docs
+
+
+async def document_reader(request: Request, settings: Annotated[Settings, Depends(deps.settings)]) -> None:
+    """Guards ``/openapi.json``: a key like every other route, unless the docs are public."""
+    if not docs_are_public(settings):
+        await current_owner(request, settings)
 
 
 def main(argv: list[str]) -> int:

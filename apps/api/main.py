@@ -7,7 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from apps.api.errors import ERROR_RESPONSES, install_error_handlers
 from apps.api.limits import BodySizeLimit, form_limits
-from apps.api.routes import admin, compat, events, files, generations, health, metrics, providers, uploads
+from apps.api.routes import admin, compat, docs, events, files, generations, health, metrics, providers, uploads
 from apps.api.viewer import mount_viewer
 from shared.config import get_settings
 from shared.logs import configure_logging
@@ -17,8 +17,10 @@ from shared.version import CODE_VERSION
 def create_app() -> FastAPI:
     settings = get_settings()
     configure_logging(settings)
+    # openapi_url=None: FastAPI's document and docs pages are always public; routes/docs.py serves them
+    # instead, behind the API key when keys are configured.
     app = FastAPI(title="MMF", version=CODE_VERSION, description="Prompts, images and videos into 3D assets.",
-                  responses=ERROR_RESPONSES, form_limits=form_limits(settings))
+                  responses=ERROR_RESPONSES, form_limits=form_limits(settings), openapi_url=None)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
@@ -30,7 +32,7 @@ def create_app() -> FastAPI:
     upload_limit = max(settings.max_upload_bytes, settings.max_image_upload_bytes) + 65536
     app.add_middleware(BodySizeLimit, default_limit=settings.max_request_bytes, upload_limit=upload_limit)
     install_error_handlers(app)
-    for module in (health, generations, events, files, uploads, providers, metrics, compat, admin):
+    for module in (health, generations, events, files, uploads, providers, metrics, compat, admin, docs):
         app.include_router(module.router)
     mount_viewer(app, settings)
     return app
