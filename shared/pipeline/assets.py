@@ -19,6 +19,7 @@ from shared.pipeline.context import StageContext
 from shared.providers.registry import provider_class
 
 if TYPE_CHECKING:
+    import trimesh
     from PIL import Image
 
     from shared.assets.views import View
@@ -181,10 +182,27 @@ def reconstruct_in_cloud(ctx: StageContext) -> bool:
     return True
 
 
-def post_process(ctx: StageContext) -> None:
-    """Clean and decimate to the tier's budget, export ``model.glb`` and the requested format, render the thumbnail."""
+def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh:
+    """The raw mesh as one ``Trimesh``; a file that is no GLB with triangles fails the stage saying so.
+
+    The file may come from outside this process (a SageMaker container, a provider's own exporter), cut
+    short or inconsistent: trimesh's parser then fails with whatever its JSON, struct or numpy step raised
+    ("Unterminated string…", "cannot reshape…"), which would reach the client as an internal error.
+    """
     import trimesh
 
+    data = ctx.read_artifact(RECONSTRUCTION)
+    try:
+        mesh = trimesh.load(io.BytesIO(data), file_type="glb", force="mesh", process=False)
+    except Exception as error:  # every way the parser fails on foreign bytes means the same: not a readable GLB
+        raise ProviderError(f"{RECONSTRUCTION} ({len(data)} bytes) is not a readable GLB: {error}") from None
+    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+        raise ProviderError(f"{RECONSTRUCTION} ({len(data)} bytes) holds no triangles")
+    return mesh
+
+
+def post_process(ctx: StageContext) -> None:
+    """Clean and decimate to the tier's budget, export ``model.glb`` and the requested format, render the thumbnail."""
     from shared.assets.formats import CONTENT_TYPES, fbx_available, model_artifact_name, write_model
     from shared.assets.postprocess import finish, mesh_qa
     from shared.geometry.render import render_mesh_thumbnail
@@ -195,7 +213,7 @@ def post_process(ctx: StageContext) -> None:
     if output_format == "fbx" and not fbx_available(settings):
         raise FormatUnavailable(f"fbx output needs {settings.asset_fbx_converter!r} installed on this server")
     budget = settings.asset_face_budget_high if tier == "high" else settings.asset_face_budget_standard
-    raw = trimesh.load(io.BytesIO(ctx.read_artifact(RECONSTRUCTION)), file_type="glb", force="mesh", process=False)
+    raw = _read_reconstruction(ctx)
     ctx.report(0.05, f"cleaning {len(raw.faces)} faces")
     mesh, facts = finish(raw, budget, settings.asset_texture_size)
     ctx.report(0.6, f"{len(mesh.faces)} faces after clean-up" + (" and decimation" if facts["decimated"] else ""))

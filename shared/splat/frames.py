@@ -83,8 +83,10 @@ def probe_video(path: Path, limits: FrameLimits) -> dict[str, Any]:
         raise InvalidRequest(f"the video is {size} bytes, over the limit of {limits.max_bytes}")
     try:
         with av.open(str(path)) as container:
-            if container.format.name not in VIDEO_DEMUXERS or not container.streams.video:
+            if container.format.name not in VIDEO_DEMUXERS:
                 raise InvalidRequest(f"the input is not an mp4, mov or webm video (format {container.format.name!r})")
+            if not container.streams.video:  # e.g. a file cut off inside its header: the track is not there
+                raise InvalidRequest("the file holds no readable video track (is it cut short?)")
             stream = container.streams.video[0]
             duration = None
             if stream.duration is not None and stream.time_base is not None:
