@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import type { ReactNode } from "react";
 
+import { ApiKeyControl } from "@/components/ApiKeyControl";
 import { API_BASE } from "@/lib/api";
 
 import styles from "./layout.module.css";
@@ -30,6 +31,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
               <a href={`${API_BASE}/docs`} target="_blank" rel="noreferrer">
                 API docs
               </a>
+              <ApiKeyControl />
             </nav>
           </div>
         </header>

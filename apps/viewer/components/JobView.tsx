@@ -2,10 +2,12 @@
 
 import dynamic from "next/dynamic";
 import Link from "next/link";
-import { useEffect, useMemo, useState } from "react";
+import { type MouseEvent, useEffect, useMemo, useState } from "react";
 
 import { api, ApiError, downloadUrl, type JobPublic, type JobStatus, TERMINAL } from "@/lib/api";
+import { storedApiKey } from "@/lib/api-key";
 import { formatAge, formatBytes, formatDuration, humanize, kindLabel, requestSummary } from "@/lib/format";
+import { useAuthorizedUrl } from "@/lib/useAuthorizedUrl";
 import { useLiveStatus } from "@/lib/useLiveStatus";
 
 import styles from "./JobView.module.css";
@@ -44,6 +46,24 @@ function glbArtifact(names: string[]): string | undefined {
   return ["scene.glb", "model.glb"].find((n) => names.includes(n)) ?? names.find((n) => n.endsWith(".glb"));
 }
 
+/** The job's thumbnail; an <img> cannot send the API key, so it shows a blob: URL when there is one. */
+function Thumbnail({ src }: { src: string }) {
+  const { url, problem } = useAuthorizedUrl(src);
+  if (problem) return <p className="muted">Could not load the thumbnail: {problem}</p>;
+  return url ? <img className={styles.thumbnail} src={url} alt="thumbnail" data-testid="thumbnail" /> : null;
+}
+
+/** Start a download of `url` as `filename`, as a click on a link would. */
+function saveAs(url: string, filename: string) {
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  link.style.display = "none";
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
 export function JobView({ jobId }: { jobId: string }) {
   const live = useLiveStatus(jobId);
   const [job, setJob] = useState<JobPublic | null>(null);
@@ -52,6 +72,7 @@ export function JobView({ jobId }: { jobId: string }) {
   const [cancelError, setCancelError] = useState<string | null>(null);
   const [canceling, setCanceling] = useState(false);
   const [manifest, setManifest] = useState<string | null>(null);
+  const [downloadError, setDownloadError] = useState<string | null>(null);
 
   const status = newest(newest(live.status, canceled), job);
   const phaseKey = `${status?.status ?? ""}|${status?.stage ?? ""}`;
@@ -103,6 +124,22 @@ export function JobView({ jobId }: { jobId: string }) {
       setCancelError(error instanceof ApiError ? error.message : String(error));
     } finally {
       setCanceling(false);
+    }
+  };
+
+  /**
+   * With an API key a plain link would be refused (a navigation cannot send `X-API-Key`): the click
+   * asks for a fresh signed URL instead (it carries its own signature) and downloads that, streamed
+   * by the browser rather than held in the page. Without a key the link is followed as it is.
+   */
+  const download = async (event: MouseEvent<HTMLAnchorElement>, name: string) => {
+    if (!storedApiKey()) return;
+    event.preventDefault();
+    setDownloadError(null);
+    try {
+      saveAs(await api.signedUrl(jobId, name), basename(name));
+    } catch (error) {
+      setDownloadError(`Could not download ${name}: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
 
@@ -235,7 +272,7 @@ export function JobView({ jobId }: { jobId: string }) {
           {thumbnail && (
             <section className="card">
               <h3>Thumbnail</h3>
-              <img className={styles.thumbnail} src={downloadUrl(jobId, thumbnail)} alt="thumbnail" data-testid="thumbnail" />
+              <Thumbnail src={downloadUrl(jobId, thumbnail)} />
             </section>
           )}
           <section className="card">
@@ -250,6 +287,7 @@ export function JobView({ jobId }: { jobId: string }) {
                       className="button"
                       href={downloadUrl(jobId, name)}
                       download={basename(name)}
+                      onClick={(event) => void download(event, name)}
                       data-testid={`download-${name}`}
                     >
                       <span aria-hidden>⬇</span> {name}
@@ -258,6 +296,11 @@ export function JobView({ jobId }: { jobId: string }) {
                   </li>
                 ))}
               </ul>
+            )}
+            {downloadError && (
+              <p className={styles.inlineError} role="alert" data-testid="download-error">
+                {downloadError}
+              </p>
             )}
           </section>
           {job && (

@@ -2,12 +2,18 @@
 
 import { useEffect, useRef, useState } from "react";
 
+import { useAuthorizedUrl } from "@/lib/useAuthorizedUrl";
+
 import styles from "./Preview.module.css";
 
 type LoadState = "loading" | "loaded" | "error";
 
-/** An interactive GLB preview with <model-viewer> (imported on first use: it needs `window`). */
+/**
+ * An interactive GLB preview with <model-viewer> (imported on first use: it needs `window`). The
+ * element loads `src` by itself, so with an API key it gets the bytes as a blob: URL (useAuthorizedUrl).
+ */
 export function ModelPreview({ src, alt }: { src: string; alt: string }) {
+  const authorized = useAuthorizedUrl(src);
   const [elementReady, setElementReady] = useState(false);
   const [state, setState] = useState<LoadState>("loading");
   const [progress, setProgress] = useState(0);
@@ -53,15 +59,18 @@ export function ModelPreview({ src, alt }: { src: string; alt: string }) {
       element.removeEventListener("error", onError);
       element.removeEventListener("progress", onProgress);
     };
-  }, [elementReady, src]);
+  }, [elementReady, authorized.url]);
+
+  const shownState: LoadState = authorized.problem ? "error" : state;
+  const shownProblem = authorized.problem ? `The model could not be downloaded: ${authorized.problem}` : problem;
 
   return (
-    <div className={styles.stage} data-testid="model-preview" data-state={state}>
-      {elementReady && (
+    <div className={styles.stage} data-testid="model-preview" data-state={shownState}>
+      {elementReady && authorized.url && (
         <model-viewer
           ref={ref}
           className={styles.viewer}
-          src={src}
+          src={authorized.url}
           alt={alt}
           camera-controls="true"
           camera-orbit="30deg 62deg 78%"
@@ -72,9 +81,11 @@ export function ModelPreview({ src, alt }: { src: string; alt: string }) {
           tone-mapping="neutral"
         />
       )}
-      {state === "loading" && <div className={styles.overlay}>Loading 3D preview… {progress > 0 ? `${progress}%` : ""}</div>}
-      {state === "error" && <div className={`${styles.overlay} ${styles.overlayError}`}>{problem}</div>}
-      {state === "loaded" && <div className={styles.hint} data-testid="preview-hint">drag to orbit · scroll to zoom · right-drag to pan</div>}
+      {shownState === "loading" && (
+        <div className={styles.overlay}>Loading 3D preview… {progress > 0 ? `${progress}%` : ""}</div>
+      )}
+      {shownState === "error" && <div className={`${styles.overlay} ${styles.overlayError}`}>{shownProblem}</div>}
+      {shownState === "loaded" && <div className={styles.hint} data-testid="preview-hint">drag to orbit · scroll to zoom · right-drag to pan</div>}
     </div>
   );
 }

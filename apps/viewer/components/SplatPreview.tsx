@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 
+import { fetchApi } from "@/lib/api";
 import { splatFraming } from "@/lib/splat-bounds";
 
 import styles from "./Preview.module.css";
@@ -11,7 +12,8 @@ type LoadState = "loading" | "loaded" | "error";
 /**
  * An interactive Gaussian-splat preview (@mkkellogg/gaussian-splats-3d, imported only when a job
  * has `scene.splat`). The file is fetched once, framed from its own positions, and handed to
- * the viewer as a blob URL. No SharedArrayBuffer (the page is not cross-origin isolated).
+ * the viewer as a blob URL (fetched with the API key, when there is one). No SharedArrayBuffer (the page
+ * is not cross-origin isolated).
  */
 export function SplatPreview({ src }: { src: string }) {
   const root = useRef<HTMLDivElement | null>(null);
@@ -28,8 +30,7 @@ export function SplatPreview({ src }: { src: string }) {
     setState("loading");
 
     (async () => {
-      const [GS, response] = await Promise.all([import("@mkkellogg/gaussian-splats-3d"), fetch(src)]);
-      if (!response.ok) throw new Error(`download failed: HTTP ${response.status}`);
+      const [GS, response] = await Promise.all([import("@mkkellogg/gaussian-splats-3d"), fetchApi(src)]);
       const buffer = await response.arrayBuffer();
       if (disposed) return;
       const { count, center, radius } = splatFraming(buffer);

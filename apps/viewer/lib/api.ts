@@ -2,7 +2,13 @@
  * The MMF HTTP API as the viewer uses it: types mirroring shared/schemas/api.py and thin fetch
  * wrappers. URLs are relative (same origin: the API serves the viewer at /viewer/) unless
  * NEXT_PUBLIC_API_BASE_URL is set at build time (e.g. `next dev` on :3000 against the API on :8000).
+ *
+ * Every fetch sends the stored API key (lib/api-key.ts) as `X-API-Key`. What the browser loads by
+ * itself cannot send it: the events stream (lib/fetch-event-source.ts), previews
+ * (lib/useAuthorizedUrl.ts) and downloads (`api.signedUrl`) each work around that where they are used.
  */
+
+import { authHeaders, reportRefusedKey } from "./api-key";
 
 export const API_BASE = (process.env.NEXT_PUBLIC_API_BASE_URL ?? "").replace(/\/+$/, "");
 
@@ -111,6 +117,17 @@ export interface UploadCreated {
   content_type: string;
 }
 
+export interface SignedArtifact extends Artifact {
+  url: string;
+}
+
+export interface PresignedUrls {
+  job_id: string;
+  expires_in: number;
+  expires_at: number;
+  artifacts: Record<string, SignedArtifact>;
+}
+
 export interface FieldProblem {
   path: string;
   message: string;
@@ -153,31 +170,62 @@ export function eventsUrl(jobId: string): string {
   return apiUrl(`/v1/generations/${encodeURIComponent(jobId)}/events`);
 }
 
-async function request<T>(path: string, init?: RequestInit): Promise<T> {
+const REFUSED_KEY_MESSAGES: Record<string, string> = {
+  missing_api_key: "This API needs an API key: enter yours with the “API key” button at the top of the page.",
+  invalid_api_key: "The API refused the API key: enter a valid one with the “API key” button at the top of the page.",
+};
+
+/** The error an unsuccessful answer carries; a 401 also tells the key control that a key is needed. */
+async function errorOf(response: Response): Promise<ApiError> {
+  let body: { code?: string; message?: string; detail?: unknown } = {};
+  try {
+    body = (await response.json()) ?? {};
+  } catch {
+    body = {};
+  }
+  const code = body.code ?? `http_${response.status}`;
+  let message = body.message ?? `The API answered ${response.status} ${response.statusText}.`;
+  if (response.status === 401) {
+    reportRefusedKey(code === "invalid_api_key" ? "invalid" : "missing");
+    message = REFUSED_KEY_MESSAGES[code] ?? REFUSED_KEY_MESSAGES.missing_api_key;
+  }
+  return new ApiError(response.status, code, message, body.detail ?? null);
+}
+
+/** fetch() with the stored API key; a network failure or an error answer is thrown as an ApiError. */
+export async function fetchApi(url: string, init: RequestInit = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  for (const [name, value] of Object.entries(authHeaders())) headers.set(name, value);
   let response: Response;
   try {
-    response = await fetch(apiUrl(path), { cache: "no-store", ...init });
+    response = await fetch(url, { cache: "no-store", ...init, headers });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ApiError(0, "network_error", `The API did not answer (${reason}).`);
   }
-  const text = await response.text();
-  let body: unknown = null;
+  if (!response.ok) throw await errorOf(response);
+  return response;
+}
+
+async function request<T>(path: string, init?: RequestInit): Promise<T> {
+  const text = await (await fetchApi(apiUrl(path), init)).text();
   try {
-    body = text ? JSON.parse(text) : null;
+    return (text ? JSON.parse(text) : null) as T;
   } catch {
-    body = null;
+    return null as T;
   }
-  if (!response.ok) {
-    const err = (body ?? {}) as { code?: string; message?: string; detail?: unknown };
-    throw new ApiError(
-      response.status,
-      err.code ?? `http_${response.status}`,
-      err.message ?? `The API answered ${response.status} ${response.statusText}.`,
-      err.detail ?? null,
-    );
-  }
-  return body as T;
+}
+
+/**
+ * A signed URL of the local object store (`/v1/files/…`) rebased onto the API this viewer talks to.
+ * The API signs it with PUBLIC_BASE_URL, which need not be how this browser reaches the API (a
+ * proxy, another host name); the signature covers the key and expiry only, not the host. Presigned
+ * S3 URLs are returned unchanged.
+ */
+export function signedUrlOnThisApi(url: string): string {
+  const parsed = new URL(url, window.location.href);
+  const at = parsed.pathname.indexOf("/v1/files/");
+  return at < 0 ? parsed.href : apiUrl(parsed.pathname.slice(at) + parsed.search);
 }
 
 function newIdempotencyKey(): string {
@@ -204,14 +252,13 @@ export const api = {
     form.append("file", file, file.name);
     return request<UploadCreated>("/v1/uploads", { method: "POST", body: form });
   },
-  artifactText: async (jobId: string, artifact: string): Promise<string> => {
-    let response: Response;
-    try {
-      response = await fetch(downloadUrl(jobId, artifact), { cache: "no-store" });
-    } catch (error) {
-      throw new ApiError(0, "network_error", `The API did not answer (${String(error)}).`);
-    }
-    if (!response.ok) throw new ApiError(response.status, "download_failed", `${artifact}: HTTP ${response.status}`);
-    return response.text();
+  presigned: (jobId: string) => request<PresignedUrls>(`/v1/generations/${encodeURIComponent(jobId)}/presigned`),
+  /** A signed URL of one artifact, usable without a key (a link, a download), valid for SIGNED_URL_TTL_S. */
+  signedUrl: async (jobId: string, artifact: string): Promise<string> => {
+    const signed = (await api.presigned(jobId)).artifacts[artifact];
+    if (!signed) throw new ApiError(404, "artifact_not_found", `The job has no ${artifact}.`);
+    return signedUrlOnThisApi(signed.url);
   },
+  artifactText: async (jobId: string, artifact: string): Promise<string> =>
+    (await fetchApi(downloadUrl(jobId, artifact))).text(),
 };

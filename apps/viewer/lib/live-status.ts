@@ -11,7 +11,8 @@
  * - Any error before a terminal status closes the stream and polls `fetchStatus` every
  *   `pollIntervalMs` until the job is terminal. Polls are sequential (the next one is scheduled
  *   after the previous answer), so answers cannot arrive out of order.
- * - A 404 while polling ends following with `onError` (the job does not exist).
+ * - A 404 (the job does not exist) or a 401 (no API key, or a refused one: saving a key reloads the
+ *   page) while polling ends following with `onError`: retrying could not change the answer.
  */
 
 export interface LiveStatus {
@@ -131,7 +132,7 @@ export function followStatus(options: FollowOptions): () => void {
       failures += 1;
       const httpStatus = (error as { status?: number } | null)?.status;
       const message = error instanceof Error ? error.message : String(error);
-      if (httpStatus === 404) {
+      if (httpStatus === 404 || httpStatus === 401) {
         options.onError?.(message, true);
         finish();
         return;

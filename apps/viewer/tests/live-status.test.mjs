@@ -214,6 +214,16 @@ describe("followStatus", () => {
     assert.equal(h.transports.at(-1), "done");
   });
 
+  test("a 401 while polling stops following: only a new API key (which reloads the page) can change it", async () => {
+    const refused = Object.assign(new Error("This API needs an API key"), { status: 401 });
+    h = harness({ answers: [refused] });
+    h.sources[0].fail();
+    await flush();
+    assert.deepEqual(h.errors, [{ message: "This API needs an API key", fatal: true }]);
+    assert.deepEqual(h.timers.pending, []);
+    assert.equal(h.transports.at(-1), "done");
+  });
+
   test("stop() closes the stream, cancels the next poll and ignores late answers", async () => {
     h = harness({ answers: [status("running", 40)] });
     h.sources[0].fail();
