@@ -6,6 +6,10 @@ the scene, downloads the GLB through its button and compares it with the API's b
 job's error, drops the event stream to see polling take over, and previews a ``.splat``. The
 screenshot is left in ``test-artifacts/viewer.png``.
 
+A second API on the same stack runs with API keys (``API_KEYS``): there the viewer must say that it
+needs a key, take one through its "API key" control, and then follow, preview and download an env
+job with it (``MMF_API_KEY``; screenshot ``test-artifacts/viewer-keyed.png``).
+
 Nothing here is skipped: a missing build or browser is a failure that says what to run.
 """
 
@@ -20,13 +24,16 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
+from apps.api.auth import hash_key
 from apps.api.viewer import mount_viewer
+from infra.local import stack
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWER = ROOT / "apps" / "viewer"
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 E2E_TIMEOUT_S = 240
+E2E_API_KEY = "e2e-viewer-key"
 
 
 def _node() -> str:
@@ -71,6 +78,41 @@ def viewer_api(live_api):
     return live_api
 
 
+@pytest.fixture(scope="module")
+def keyed_viewer_api(worker, data_dir):
+    """A second uvicorn on the same Redis, worker and stores, with one API key configured.
+
+    Its PUBLIC_BASE_URL is the tests' ``http://testserver``, which the browser cannot reach: the
+    viewer must rebase the signed URLs it downloads from onto the API it talks to."""
+    _require_built()
+    port = stack.free_port()
+    env = {**os.environ, "API_KEYS": f"e2e:{hash_key(E2E_API_KEY)}"}
+    service = stack.start_api("127.0.0.1", port, env, data_dir / "logs" / "keyed-api", name="keyed-api")
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            stack.wait_for_api(base_url, api_key=E2E_API_KEY)
+        except TimeoutError:
+            pytest.fail(f"the keyed API did not become ready:\n{service.log_path.read_text()[-4000:]}")
+        assert httpx.get(f"{base_url}/v1/generations", timeout=10).status_code == 401
+        yield base_url
+    finally:
+        service.stop()
+
+
+def _run_e2e(base_url: str, screenshot_name: str, scenarios: int, extra_env: dict[str, str]) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    screenshot = ARTIFACTS / screenshot_name
+    screenshot.unlink(missing_ok=True)
+    env = {**os.environ, "MMF_BASE_URL": base_url, "CHROMIUM_PATH": CHROMIUM, "MMF_E2E_ARTIFACTS": str(ARTIFACTS),
+           **extra_env}
+    result = _run_node(["tests/e2e.mjs"], env, E2E_TIMEOUT_S)
+    report = f"{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"viewer e2e failed (screenshots in {ARTIFACTS}):\n{report}"
+    assert f"{scenarios} passed, 0 failed" in result.stdout, report
+    assert screenshot.is_file() and screenshot.stat().st_size > 10_000, f"no screenshot at {screenshot}"
+
+
 def test_mount_viewer_without_a_build_answers_json_404(tmp_path):
     from fastapi import FastAPI
     from fastapi.testclient import TestClient
@@ -103,20 +145,19 @@ def test_mount_viewer_serves_the_static_export(tmp_path):
 
 
 def test_live_status_follows_stream_then_polls():
-    """Unit tests of the SSE-then-polling logic (node's test runner, fake EventSource and timers)."""
+    """Unit tests of the SSE-then-polling logic (node's test runner, fake EventSource and timers) and of
+    the fetch-based SSE reader used with an API key (fake fetch)."""
     _require_installed()
-    result = _run_node(["--test", "tests/live-status.test.mjs"], dict(os.environ), 120)
+    result = _run_node(["--test", "tests/live-status.test.mjs", "tests/fetch-event-source.test.mjs"],
+                       dict(os.environ), 120)
     assert result.returncode == 0, f"node --test failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     assert "# fail 0" in result.stdout
 
 
 def test_viewer_in_browser(viewer_api):
-    ARTIFACTS.mkdir(exist_ok=True)
-    screenshot = ARTIFACTS / "viewer.png"
-    screenshot.unlink(missing_ok=True)
-    env = {**os.environ, "MMF_BASE_URL": viewer_api, "CHROMIUM_PATH": CHROMIUM, "MMF_E2E_ARTIFACTS": str(ARTIFACTS)}
-    result = _run_node(["tests/e2e.mjs"], env, E2E_TIMEOUT_S)
-    report = f"{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
-    assert result.returncode == 0, f"viewer e2e failed (screenshots in {ARTIFACTS}):\n{report}"
-    assert "4 passed, 0 failed" in result.stdout, report
-    assert screenshot.is_file() and screenshot.stat().st_size > 10_000, f"no screenshot at {screenshot}"
+    _run_e2e(viewer_api, "viewer.png", 4, {})
+
+
+def test_viewer_in_browser_with_an_api_key(keyed_viewer_api):
+    """401 message without a key, the key entered in the UI, then an env job followed, previewed, downloaded."""
+    _run_e2e(keyed_viewer_api, "viewer-keyed.png", 2, {"MMF_API_KEY": E2E_API_KEY})

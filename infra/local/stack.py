@@ -151,12 +151,15 @@ def wait_for_workers(names: list[str], timeout_s: float = 60) -> None:
     wait_until(all_answer, timeout_s, f"workers {sorted(expected)}")
 
 
-def wait_for_api(base_url: str, timeout_s: float = 60) -> None:
+def wait_for_api(base_url: str, timeout_s: float = 60, api_key: str | None = None) -> None:
+    """Until ``/ready`` answers 200; ``api_key`` for an API running with API_KEYS (/ready needs one then)."""
     import httpx
+
+    headers = {"X-API-Key": api_key} if api_key else {}
 
     def ready() -> bool:
         try:
-            return httpx.get(f"{base_url}/ready", timeout=1).status_code == 200
+            return httpx.get(f"{base_url}/ready", headers=headers, timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 

@@ -6,8 +6,13 @@
 // starts redis, a worker and the API and runs this script. Every wait is on a selector, an event or
 // a state; nothing sleeps to synchronise. Exit code 0 = all scenarios passed.
 //
-// Environment: MMF_BASE_URL (required), CHROMIUM_PATH (default /usr/bin/chromium),
-// MMF_E2E_ARTIFACTS (default <repo>/test-artifacts; viewer.png and failure screenshots go there).
+// With MMF_API_KEY set, the API is expected to run with API keys (API_KEYS) and other scenarios run:
+// without a key the viewer says it needs one; the key is entered through the UI; then an env job is
+// followed (SSE read through fetch, with the key), previewed and downloaded (a signed URL).
+//
+// Environment: MMF_BASE_URL (required), MMF_API_KEY (optional, see above), CHROMIUM_PATH (default
+// /usr/bin/chromium), MMF_E2E_ARTIFACTS (default <repo>/test-artifacts; viewer.png and failure
+// screenshots go there).
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +27,9 @@ const BASE = (process.env.MMF_BASE_URL ?? "").replace(/\/+$/, "");
 const VIEWER = `${BASE}/viewer/`;
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const ARTIFACTS = process.env.MMF_E2E_ARTIFACTS || path.join(REPO, "test-artifacts");
+const API_KEY = process.env.MMF_API_KEY ?? "";
+// What this script itself sends to the API (to compare with what the page shows and downloads).
+const API_HEADERS = API_KEY ? { "X-API-Key": API_KEY } : {};
 const TIMEOUT_MS = 90_000;
 const CHROMIUM_ARGS = [
   "--headless",
@@ -95,8 +103,8 @@ async function waitForDrawnPixels(page, helperPage, locator, what) {
   }
 }
 
-async function apiJson(pathname, init) {
-  const response = await fetch(`${BASE}${pathname}`, init);
+async function apiJson(pathname) {
+  const response = await fetch(`${BASE}${pathname}`, { headers: API_HEADERS });
   const text = await response.text();
   check(response.ok, `${pathname}: HTTP ${response.status} ${text}`);
   return JSON.parse(text);
@@ -128,8 +136,22 @@ async function waitForStatus(page, status) {
 
 // --- scenarios ---------------------------------------------------------------------------------
 
+/** The API requests a page makes (method, path, whether it carried X-API-Key), as they are sent. */
+function recordApiRequests(page) {
+  const requests = [];
+  page.on("request", (request) => {
+    const url = new URL(request.url());
+    // blob: URLs (previews fetched with the key) share the origin but are no requests to the API.
+    if (url.protocol !== "blob:" && url.origin === new URL(BASE).origin && !url.pathname.startsWith("/viewer/")) {
+      requests.push({ method: request.method(), path: url.pathname, keyed: request.headers()["x-api-key"] === API_KEY });
+    }
+  });
+  return requests;
+}
+
 async function envJobEndToEnd({ context, helperPage, results }) {
   const page = await context.newPage();
+  const apiRequests = recordApiRequests(page);
   const progressSeen = new Set();
   await page.exposeFunction("__e2eProgress", (value) => progressSeen.add(value));
   await page.addInitScript(() => {
@@ -165,7 +187,9 @@ async function envJobEndToEnd({ context, helperPage, results }) {
   // Download through the button: the same bytes as the API's download, and a GLB.
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("download-scene.glb").click()]);
   const downloaded = readFileSync(await download.path());
-  const direct = Buffer.from(await (await fetch(`${BASE}/v1/generations/${jobId}/download/scene.glb`)).arrayBuffer());
+  const direct = Buffer.from(
+    await (await fetch(`${BASE}/v1/generations/${jobId}/download/scene.glb`, { headers: API_HEADERS })).arrayBuffer(),
+  );
   check(downloaded.subarray(0, 4).toString("latin1") === "glTF", "the downloaded file does not start with glTF");
   check(downloaded.equals(direct), `downloaded ${downloaded.length} B differ from the API's ${direct.length} B`);
   check(download.suggestedFilename() === "scene.glb", `suggested file name ${download.suggestedFilename()}`);
@@ -174,13 +198,65 @@ async function envJobEndToEnd({ context, helperPage, results }) {
   }
 
   mkdirSync(ARTIFACTS, { recursive: true });
-  const screenshot = path.join(ARTIFACTS, "viewer.png");
+  const screenshot = path.join(ARTIFACTS, API_KEY ? "viewer-keyed.png" : "viewer.png");
   await page.screenshot({ path: screenshot, fullPage: true, style: HIDE_OVERLAYS });
 
   // The job list on the home page shows it as completed.
   await page.goto(VIEWER);
   await page.locator(`[data-testid="job-row"][data-job-id="${jobId}"][data-status="completed"]`).waitFor();
-  results.push({ scenario: "env job through the UI", jobId, glbBytes: downloaded.length, canvas: stats, screenshot });
+  if (API_KEY) checkKeyedRequests(apiRequests, download.url());
+  results.push({ scenario: "env job through the UI", keyed: Boolean(API_KEY), jobId, glbBytes: downloaded.length,
+    canvas: stats, screenshot, apiRequests: apiRequests.length });
+  await page.close();
+}
+
+/**
+ * With a key, everything the page asks the API for carries it: fetches, the events stream (read
+ * through fetch, which followed the job to the end without polling) and the preview's bytes; only
+ * the download goes to a signed /v1/files/ URL, which carries its own signature instead.
+ */
+function checkKeyedRequests(requests, downloadedFrom) {
+  const unkeyed = requests.filter((r) => !r.keyed && !r.path.startsWith("/v1/files/"));
+  check(unkeyed.length === 0, `API requests without the key: ${JSON.stringify(unkeyed)}`);
+  const count = (suffix) => requests.filter((r) => r.path.endsWith(suffix)).length;
+  check(count("/events") >= 1, "the page never opened the events stream");
+  check(count("/status") === 0, `the page polled /status ${count("/status")} times: the keyed stream did not last`);
+  check(count("/download/scene.glb") >= 1, "the preview did not fetch scene.glb with the key");
+  const signed = new URL(downloadedFrom);
+  check(signed.origin === new URL(BASE).origin && signed.pathname.startsWith("/v1/files/") && signed.searchParams.has("signature"),
+    `the download did not use a signed URL of this API: ${downloadedFrom}`);
+}
+
+/** Without a key the viewer says the API needs one; a wrong key is refused; the right one opens it. */
+async function keyIsAskedForThenEntered({ context, results }) {
+  const page = await context.newPage();
+  await page.goto(VIEWER);
+  await page.evaluate(() => localStorage.clear());
+  await page.reload();
+  const required = page.getByTestId("api-key-required");
+  await required.filter({ hasText: "needs an API key" }).waitFor();
+  await page.getByTestId("job-list").getByRole("alert").filter({ hasText: "needs an API key" }).waitFor();
+  const missingText = (await required.textContent()).trim();
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: path.join(ARTIFACTS, "viewer-key-required.png") });
+
+  const enterKey = async (key) => {
+    if ((await page.getByTestId("api-key-panel").count()) === 0) await page.getByTestId("api-key-button").click();
+    await page.getByTestId("api-key-input").fill(key);
+    await Promise.all([page.waitForEvent("load"), page.getByTestId("api-key-save").click()]);
+  };
+  await enterKey("not-the-key");
+  await required.filter({ hasText: "refused" }).waitFor();
+  const invalidText = (await required.textContent()).trim();
+
+  await enterKey(API_KEY);
+  await page.locator('[data-testid="api-key-button"][data-state="set"]').waitFor();
+  await page.getByTestId("kind-env").waitFor();
+  const jobList = page.getByTestId("job-list");
+  await jobList.locator("table").or(jobList.getByText("No jobs yet")).waitFor();
+  check((await jobList.getByRole("alert").count()) === 0, "the job list still shows an error");
+  check((await required.count()) === 0, "the key is saved but the viewer still asks for one");
+  results.push({ scenario: "key asked for, refused, entered", missing: missingText, invalid: invalidText });
   await page.close();
 }
 
@@ -350,7 +426,9 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
 
 // --- main ----------------------------------------------------------------------------------------
 
-const SCENARIOS = [envJobEndToEnd, streamDropFallsBackToPolling, failedJobAndFormErrors, splatPreviewAndCancel];
+const SCENARIOS = API_KEY
+  ? [keyIsAskedForThenEntered, envJobEndToEnd]
+  : [envJobEndToEnd, streamDropFallsBackToPolling, failedJobAndFormErrors, splatPreviewAndCancel];
 
 async function main() {
   const userDataDir = mkdtempSync(path.join(tmpdir(), "mmf-e2e-chromium-"));
