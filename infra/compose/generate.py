@@ -118,8 +118,9 @@ def compose() -> dict[str, Any]:
                                "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"])
     api["environment"]["API_HOST"] = "0.0.0.0"
     api["ports"] = ["${API_PUBLISHED_PORT:-8000}:8000"]
+    # /health, not /ready: with API_KEYS set, /ready needs a key this check does not have.
     api["healthcheck"] = _healthcheck(
-        ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=5)"])
+        ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=5)"])
     # Only one beat may run: two would send every reconcile twice.
     beat = _mmf_service("cpu", ["celery", "-A", "shared.celery_app", "beat", "--schedule", "/tmp/beat-schedule",
                                 "--pidfile="])

@@ -11,6 +11,8 @@ import time
 
 import httpx
 
+from apps.api.auth import docs_are_public
+from apps.cli.config import CliSettings
 from infra.local import stack
 from shared.config import get_settings
 
@@ -81,14 +83,20 @@ def upload_object_photo(client: httpx.Client) -> str:
 def run(keep: bool, timeout_s: float) -> int:
     settings = get_settings()
     base_url = f"http://{settings.api_host}:{settings.api_port}"
+    api_key = CliSettings().api_key
+    if settings.api_keys and api_key is None:
+        print("API_KEYS is set, so the demo needs one of those keys: run it with MMF_API_KEY=<key>.", file=sys.stderr)
+        return 2
+    headers = {"X-API-Key": api_key.get_secret_value()} if api_key else {}
+    docs = f"{base_url}/docs" if docs_are_public(settings) else f"{base_url}/openapi.json with your X-API-Key"
     redis_port = int(settings.redis_url.rsplit(":", 1)[1].split("/")[0])
     print(f"Starting the local stack (data in {settings.data_dir}) ...", flush=True)
     started = time.monotonic()
     stack.up(settings.data_dir, redis_port, settings.api_host, settings.api_port)
-    print(f"Stack ready in {time.monotonic() - started:.1f}s: API {base_url}  (OpenAPI: {base_url}/docs)\n")
+    print(f"Stack ready in {time.monotonic() - started:.1f}s: API {base_url}  (OpenAPI: {docs})\n")
     failures = 0
     try:
-        with httpx.Client(base_url=base_url, timeout=10) as client:
+        with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
             job_ids = []
             photo_job = {"kind": "image_to_3d", "images": [upload_object_photo(client)]}
             splat_job = {"kind": "splat", "video": upload_orbit_video(client)}
@@ -124,7 +132,7 @@ def run(keep: bool, timeout_s: float) -> int:
     finally:
         if keep:
             print(f"\nKEEP=1: the stack stays up. Open the viewer: {base_url}/viewer/")
-            print(f"API: {base_url}  (OpenAPI: {base_url}/docs). Stop everything with 'make down'.")
+            print(f"API: {base_url}  (OpenAPI: {docs}). Stop everything with 'make down'.")
         else:
             stopped = stack.down(settings.data_dir)
             print(f"\nStopped {', '.join(stopped)}.")

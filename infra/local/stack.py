@@ -152,14 +152,21 @@ def wait_for_workers(names: list[str], timeout_s: float = 60) -> None:
 
 
 def wait_for_api(base_url: str, timeout_s: float = 60, api_key: str | None = None) -> None:
-    """Until ``/ready`` answers 200; ``api_key`` for an API running with API_KEYS (/ready needs one then)."""
+    """Until ``/ready`` answers 200; ``api_key`` for an API running with API_KEYS (/ready needs one then).
+
+    Without a key, an API that answers ``/ready`` with 401 has keys configured: it is serving, and
+    ``/health`` (open to all) is what can be waited on. The stack checks its workers over the broker.
+    """
     import httpx
 
     headers = {"X-API-Key": api_key} if api_key else {}
 
     def ready() -> bool:
         try:
-            return httpx.get(f"{base_url}/ready", headers=headers, timeout=1).status_code == 200
+            status = httpx.get(f"{base_url}/ready", headers=headers, timeout=1).status_code
+            if status == 401 and not api_key:
+                status = httpx.get(f"{base_url}/health", timeout=1).status_code
+            return status == 200
         except httpx.HTTPError:
             return False
 
