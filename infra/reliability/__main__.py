@@ -17,7 +17,7 @@ from typing import Any
 from infra.reliability.scenarios import SCENARIOS, versions
 
 ROOT = Path(__file__).resolve().parents[2]
-COLUMNS = ("scenario", "submitted", "completed", "failed", "lost", "duplicates", "reruns", "recovery_s")
+COLUMNS = ("scenario", "submitted", "completed", "failed", "canceled", "lost", "duplicates", "reruns", "recovery_s")
 NOTES = {
     "kill": "SIGKILL one pool process of the worker, twice, while jobs run (0.3 s stub stage); up to "
             "two re-runs per kill are expected: the stage the process ran and one the pool had already handed to "
