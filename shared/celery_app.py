@@ -73,6 +73,14 @@ app.add_defaults(lambda: celery_config(get_settings()))
 
 
 @worker_process_init.connect
+def _remove_orphaned_scratch(**_: Any) -> None:
+    """A pool process starts, often in place of one that was killed mid-stage: clear what such left."""
+    from shared.pipeline.context import remove_orphaned_scratch
+
+    remove_orphaned_scratch()
+
+
+@worker_process_init.connect
 def _limit_worker_threads(**_: Any) -> None:
     """One math thread per worker process: on a small machine, more threads only contend."""
     threads = str(get_settings().worker_torch_threads)

@@ -26,16 +26,15 @@ NOTES = {
             "`reruns` must be 0: no stage that finished is started again.",
     "redis": "two slow jobs (3 s stage) in flight and the next ones still queued when redis is SIGKILLed and "
              "restarted empty on the same port; the other half submitted afterwards; `POST /v1/reconcile` "
-             "(RECONCILE_QUEUED_AFTER_S=0, STALE_RUNNING_AFTER_S=5) until all settle. Known gap: a job already "
-             "`running` whose *next-stage* message died with redis is failed `worker_lost` by the reconciler, "
-             "not re-sent (seen as `failed_by_reconciler`; this flow keeps such jobs out of the way).",
+             "(RECONCILE_QUEUED_AFTER_S=0, STALE_RUNNING_AFTER_S=5) until all settle: queued jobs whose messages "
+             "died are sent again (`requeued`), running ones from their first unfinished stage (`resumed`).",
     "limits": "TASK_SOFT_TIME_LIMIT_S=2, TASK_TIME_LIMIT_S=4; 2 jobs with a 10 s stub stage (expected to "
               "fail: SoftTimeLimitExceeded), the rest normal; the same worker serves them all.",
     "hardlimit": "TASK_SOFT_TIME_LIMIT_S=1, TASK_TIME_LIMIT_S=3; 2 jobs whose stub stage hangs 30 s with signals "
                  "blocked (a stuck native call: deaf to the soft limit) take both pool processes, the rest queue "
                  "behind them; the slow ones must fail `time_limit` (TimeLimitExceeded) once each, the pool replace "
-                 "both killed processes and the rest complete. Known gap: a killed stage's scratch folder is left "
-                 "behind (`scratch_left`).",
+                 "both killed processes and the rest complete; the processes that replace them remove the killed "
+                 "stages' scratch folders (`scratch_left` must be empty).",
     "cancel": "two jobs running (1 s stub stage) when the worker gets SIGTERM; while it shuts down, N jobs are "
               "submitted and every other one canceled, then a new worker starts. `canceled_ran` must be empty (no "
               "claim, no delivery counted, nothing stored) and `canceled_skipped` count every canceled job: the new "

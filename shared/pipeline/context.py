@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -13,6 +15,31 @@ from shared.config import Settings
 from shared.errors import JobCanceled
 from shared.jobs.base import JobStore
 from shared.storage.base import ObjectInfo, ObjectStore
+
+SCRATCH_PREFIX = "mmf-"
+_SCRATCH_PID = re.compile(rf"^{SCRATCH_PREFIX}[0-9a-f]{{8}}-[a-z_0-9]+-p(\d+)-")
+
+
+def remove_orphaned_scratch(root: Path | None = None) -> list[Path]:
+    """Remove scratch folders whose process is gone: a stage killed outright (the hard time limit, an
+    OOM kill) never reaches its own cleanup. Run as each worker process starts; returns what it removed."""
+    removed = []
+    for folder in Path(root or tempfile.gettempdir()).glob(f"{SCRATCH_PREFIX}*"):
+        match = _SCRATCH_PID.match(folder.name)
+        if match and folder.is_dir() and not _process_exists(int(match.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def job_key(job_id: str, name: str) -> str:
@@ -68,7 +95,8 @@ class StageContext(JobArtifacts):
         if self.given_workdir is not None:
             return self.given_workdir
         if self.scratch is None:
-            self.scratch = Path(tempfile.mkdtemp(prefix=f"mmf-{self.job_id[:8]}-{self.stage}-"))
+            prefix = f"{SCRATCH_PREFIX}{self.job_id[:8]}-{self.stage}-p{os.getpid()}-"
+            self.scratch = Path(tempfile.mkdtemp(prefix=prefix))
         return self.scratch
 
     def remove_scratch(self) -> None:
