@@ -87,20 +87,28 @@ def test_more_files_than_the_cap_in_one_upload_is_413_and_stores_nothing(client,
     assert one.status_code == 201, one.text
 
 
-def test_the_file_cap_is_a_setting_and_text_fields_are_capped_too():
-    from fastapi.testclient import TestClient
-
-    from apps.api.limits import FORM_MAX_FIELDS
+def app_with(**overrides):
+    """A fresh app built under other settings: the caps are read when the app is made."""
     from apps.api.main import create_app
     from shared.config import get_settings
 
     settings = get_settings()
-    original = settings.max_upload_files
-    settings.max_upload_files = 3
+    originals = {name: getattr(settings, name) for name in overrides}
+    for name, value in overrides.items():
+        setattr(settings, name, value)
     try:
-        app = create_app()
+        return create_app()
     finally:
-        settings.max_upload_files = original
+        for name, value in originals.items():
+            setattr(settings, name, value)
+
+
+def test_the_file_cap_is_a_setting_and_text_fields_are_capped_too():
+    from fastapi.testclient import TestClient
+
+    from apps.api.limits import FORM_MAX_FIELDS
+
+    app = app_with(max_upload_files=3)
     images = [("file", (f"{i}.png", png_bytes(), "image/png")) for i in range(4)]
     fields = {f"field{i}": "x" for i in range(FORM_MAX_FIELDS + 1)}
     with TestClient(app) as client:
@@ -118,16 +126,7 @@ def test_the_file_cap_is_a_setting_and_text_fields_are_capped_too():
 def test_chunked_body_without_length_over_the_limit_is_413():
     from fastapi.testclient import TestClient
 
-    from apps.api.main import create_app
-    from shared.config import get_settings
-
-    settings = get_settings()
-    original = settings.max_request_bytes
-    settings.max_request_bytes = 2048
-    try:
-        app = create_app()
-    finally:
-        settings.max_request_bytes = original
+    app = app_with(max_request_bytes=2048)
 
     def body():  # a generator body goes out chunked, with no Content-Length to check up front
         for _ in range(100):

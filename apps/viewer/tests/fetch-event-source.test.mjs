@@ -3,24 +3,11 @@
 // imports; it is transpiled here with the project's own `typescript` package.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { after, describe, test } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { describe, test } from "node:test";
 
-import ts from "typescript";
+import { importLib } from "./import-lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE = path.join(HERE, "..", "lib", "fetch-event-source.ts");
-const workDir = mkdtempSync(path.join(tmpdir(), "mmf-fetch-sse-"));
-const compiled = ts.transpileModule(readFileSync(SOURCE, "utf8"), {
-  compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  fileName: SOURCE,
-});
-writeFileSync(path.join(workDir, "fetch-event-source.mjs"), compiled.outputText);
-const { openFetchEventSource } = await import(pathToFileURL(path.join(workDir, "fetch-event-source.mjs")).href);
-after(() => rmSync(workDir, { recursive: true, force: true }));
+const { openFetchEventSource } = await importLib("fetch-event-source");
 
 /** A fetch answering with `chunks` as the body, one chunk per read; records each request. */
 function fakeFetch(chunks, { status = 200, hold = false } = {}) {

@@ -3,24 +3,11 @@
 // imports; it is transpiled here with the project's own `typescript` package.
 
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { after, beforeEach, describe, test } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { beforeEach, describe, test } from "node:test";
 
-import ts from "typescript";
+import { importLib } from "./import-lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE = path.join(HERE, "..", "lib", "live-status.ts");
-const workDir = mkdtempSync(path.join(tmpdir(), "mmf-live-status-"));
-const compiled = ts.transpileModule(readFileSync(SOURCE, "utf8"), {
-  compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
-  fileName: SOURCE,
-});
-writeFileSync(path.join(workDir, "live-status.mjs"), compiled.outputText);
-const { followStatus } = await import(pathToFileURL(path.join(workDir, "live-status.mjs")).href);
-after(() => rmSync(workDir, { recursive: true, force: true }));
+const { followStatus } = await importLib("live-status");
 
 class FakeEventSource {
   constructor() {
