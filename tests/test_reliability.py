@@ -18,6 +18,7 @@ def test_worker_child_sigkill_loses_nothing():
     assert result["lost"] == 0, result
     assert result["completed"] == N, result
     assert result["kills"] >= 1 and result["worker_alive"], result
+    assert result["reruns"] >= 1, result  # a kill hit a stage mid-run, and that stage ran again
     assert result["anomalies"] == [], result  # every artifact once, as recorded; no status went backwards
 
 

@@ -19,7 +19,8 @@ from infra.reliability.scenarios import SCENARIOS, versions
 ROOT = Path(__file__).resolve().parents[2]
 COLUMNS = ("scenario", "submitted", "completed", "failed", "canceled", "lost", "duplicates", "reruns", "recovery_s")
 NOTES = {
-    "kill": "SIGKILL one pool process of the worker, twice, while jobs run (0.3 s stub stage); up to "
+    "kill": "SIGKILL a pool process that is running a stage (found with `inspect active`), twice, while jobs run "
+            "(0.3 s stub stage); up to "
             "two re-runs per kill are expected: the stage the process ran and one the pool had already handed to "
             "it are both delivered again (late acks, reject on worker lost).",
     "term": "SIGTERM the worker (warm shutdown) with two jobs running, then start a new worker; "

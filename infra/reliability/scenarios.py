@@ -235,6 +235,26 @@ def pool_children(pid: int) -> list[int]:
         return []
 
 
+def busy_pool_child(st: LocalStack, worker_pid: int, timeout_s: float = 10) -> int | None:
+    """A pool process that is running a task now (asked over the broker), so a kill hits a stage mid-run."""
+    from celery import Celery
+
+    control = Celery(broker=st.redis_url).control
+    found: list[int] = []
+
+    def busy() -> bool:
+        active = control.inspect(timeout=0.5).active() or {}
+        running = {task["worker_pid"] for tasks in active.values() for task in tasks}
+        found[:] = [pid for pid in pool_children(worker_pid) if pid in running]
+        return bool(found)
+
+    try:
+        stack.wait_until(busy, timeout_s, "a pool process running a task", interval_s=0.05)
+    except TimeoutError:
+        return None
+    return found[0]
+
+
 def _reruns(job: dict[str, Any]) -> int:
     return sum(max(0, count - 1) for count in job["attempts"].values())
 
@@ -285,15 +305,15 @@ def worker_child_killed(n: int = 50, kills: int = 2) -> dict[str, Any]:
         fault_at = time.monotonic()
         for round_ in range(kills):
             st.wait_running(ids)
-            children = pool_children(worker.process.pid)
-            if not children:
+            victim = busy_pool_child(st, worker.process.pid)
+            if victim is None:
                 continue
             if round_ == 0:
                 fault_at = time.monotonic()
-            os.kill(children[0], signal.SIGKILL)
+            os.kill(victim, signal.SIGKILL)
             killed += 1
             # wait for the pool to replace the process before the next kill
-            stack.wait_until(lambda c=children[0]: c not in pool_children(worker.process.pid)
+            stack.wait_until(lambda c=victim: c not in pool_children(worker.process.pid)
                              and len(pool_children(worker.process.pid)) >= 2, 30, "a new pool process")
         jobs, settled_at = _settled(st, ids)
         alive = worker.process.poll() is None
