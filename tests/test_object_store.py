@@ -44,6 +44,14 @@ def test_put_get_roundtrip_with_info(store, tmp_path):
     assert dest.read_text() == '{"a": 1}'
 
 
+def test_put_once_keeps_the_first_object_and_says_which(store):
+    first = store.put_bytes_once("jobs/abc/manifest.json", b'{"run": 1}')
+    second = store.put_bytes_once("jobs/abc/manifest.json", b'{"run": 2, "later": true}')
+    assert store.get_bytes("jobs/abc/manifest.json") == b'{"run": 1}'
+    assert second.as_dict() == first.as_dict()  # the second writer records the object that stayed
+    assert [key for key in store.list("jobs/abc/") if "tmp" in key] == []
+
+
 def test_exists_list_delete(store):
     for key in ("jobs/a/x.png", "jobs/a/views/view_0.png", "jobs/b/y.png"):
         store.put_bytes(key, b"1")

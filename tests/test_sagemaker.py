@@ -35,7 +35,7 @@ from shared.jobs import Status
 from shared.jobs.base import new_job_record
 from shared.jobs.sqlite import SQLiteJobStore
 from shared.pipeline.context import StageContext
-from shared.pipeline.env import SCENE_PROGRESS, generate_scene_in_cloud
+from shared.pipeline.env import CLOUD_SCENE, SCENE_PROGRESS, generate_scene_in_cloud
 from shared.providers.registry import provider_class
 from shared.schemas.manifest import validate_manifest
 from shared.storage.factory import open_object_store
@@ -223,7 +223,7 @@ def test_submit_refuses_bad_configuration_before_calling_sagemaker(moto_server, 
 
 
 def _check_outputs(store: S3ObjectStore, job_id: str, providers: dict[str, str]) -> dict[str, Any]:
-    manifest = json.loads(store.get_bytes(f"jobs/{job_id}/manifest.json"))
+    manifest = json.loads(store.get_bytes(f"jobs/{job_id}/{CLOUD_SCENE}"))
     validate_manifest(manifest)
     assert manifest["job_id"] == job_id
     assert {name: p["name"] for name, p in manifest["provenance"]["providers"].items()} == providers
@@ -234,7 +234,8 @@ def _check_outputs(store: S3ObjectStore, job_id: str, providers: dict[str, str])
     assert manifest["artifacts"]["scene.glb"]["key"] == f"jobs/{job_id}/scene.glb"
     assert len(trimesh.load(io.BytesIO(glb), file_type="glb").geometry) >= 1
     written = set(store.list(f"jobs/{job_id}/")) - {f"jobs/{job_id}/{JOB_INPUT_ARTIFACT}"}
-    assert written == {f"jobs/{job_id}/{name}" for name in [*manifest["artifacts"], "manifest.json"]}
+    # The container leaves manifest.json to the finalize stage: its own is the cloud_scene.json marker.
+    assert written == {f"jobs/{job_id}/{name}" for name in [*manifest["artifacts"], CLOUD_SCENE]}
     return manifest
 
 

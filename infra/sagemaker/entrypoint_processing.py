@@ -3,15 +3,16 @@
 SageMaker starts it with the job in ``MMF_JOB_JSON`` (or, when too long for an environment value,
 at ``MMF_JOB_KEY`` in the bucket) and ``OBJECT_STORE_URL=s3://bucket[/prefix]``, as set by
 ``shared.cloud.sagemaker.submit_processing_job``. The plan and env stages are the same functions the
-Celery workers run (``shared.pipeline.env``) against a context with no job store; the manifest is
-written last, so the polling task can take its presence as proof that everything else is there.
+Celery workers run (``shared.pipeline.env``) against a context with no job store; the manifest of
+what it built is written last, as ``cloud_scene.json``, so the polling task can take its presence as
+proof that everything else is there (the job's ``manifest.json`` is the finalize stage's alone).
 
 A text_to_3d / image_to_3d job runs only its reconstruct stage (``shared.pipeline.assets.reconstruct``,
 with the reconstructor the ``sagemaker`` provider named): it reads the views the service already
 stored under ``jobs/<job_id>/views/`` and writes ``reconstruction.glb``, then ``cloud_reconstruction.json``
 (what was written, by which provider), last for the same reason.
 
-Exit status 0 means the manifest (or the reconstruction marker) is written. On failure the status is 1,
+Exit status 0 means the scene's manifest (or the reconstruction marker) is written. On failure the status is 1,
 and the error goes to stderr (CloudWatch) and to ``/opt/ml/output/message``, which SageMaker returns as
 ``ExitMessage``.
 
@@ -37,8 +38,8 @@ from shared.errors import InvalidRequest, MMFError, ProviderError, validation_de
 from shared.jobs.base import utcnow
 from shared.pipeline.assets import CLOUD_RECONSTRUCTION, RECONSTRUCTION, reconstruct
 from shared.pipeline.context import JobArtifacts, job_key
-from shared.pipeline.env import generate_scene, plan_scene
-from shared.pipeline.finalize import MANIFEST, build_manifest
+from shared.pipeline.env import CLOUD_SCENE, generate_scene, plan_scene
+from shared.pipeline.finalize import build_manifest
 from shared.schemas.manifest import validate_manifest
 from shared.storage.base import ObjectInfo, ObjectStore
 from shared.storage.factory import open_object_store
@@ -145,7 +146,8 @@ def run_reconstruction(job: dict[str, Any], objects: ObjectStore, settings: Sett
 
 
 def run_job(job: dict[str, Any], objects: ObjectStore, settings: Settings, workdir: Path) -> dict[str, Any]:
-    """Plan, build the scene, then write and return the validated manifest (an asset job: reconstruct only)."""
+    """Plan, build the scene, then write (as ``cloud_scene.json``) and return the validated manifest of
+    what was built (an asset job: reconstruct only)."""
     if job.get("kind") in ASSET_KINDS:
         return run_reconstruction(job, objects, settings, workdir)
     ctx = ProcessingContext(job, objects, settings, workdir)
@@ -163,8 +165,8 @@ def run_job(job: dict[str, Any], objects: ObjectStore, settings: Settings, workd
     manifest = build_manifest(record, details)
     validate_manifest(manifest)
     ctx.stage = "finalizing"
-    ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json")
-    ctx.report(1.0, f"wrote {job_key(job['job_id'], MANIFEST)}")
+    ctx.put_artifact(CLOUD_SCENE, json.dumps(manifest, indent=2).encode(), "application/json")
+    ctx.report(1.0, f"wrote {job_key(job['job_id'], CLOUD_SCENE)}")
     return manifest
 
 

@@ -4,9 +4,9 @@ Plain functions over a boto3 client the caller passes in, so the sagemaker queue
 scheduling (it re-checks with a countdown instead of blocking a worker) and tests can point the
 client at a local SageMaker-compatible server. The processing container runs
 ``infra/sagemaker/entrypoint_processing.py``, which reads the job from its environment and writes
-``jobs/<job_id>/…`` to the same object store the service uses: for an env job the whole scene (manifest
-last), for a text_to_3d / image_to_3d job only ``reconstruction.glb`` from the views already stored
-there (``cloud_reconstruction.json`` last).
+``jobs/<job_id>/…`` to the same object store the service uses: for an env job the whole scene (its
+manifest last, as ``cloud_scene.json``), for a text_to_3d / image_to_3d job only ``reconstruction.glb``
+from the views already stored there (``cloud_reconstruction.json`` last).
 """
 
 from __future__ import annotations

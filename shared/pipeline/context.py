@@ -119,11 +119,18 @@ class StageContext(JobArtifacts):
         """Record a provenance note on the job (e.g. "llm planner failed; used rules")."""
         self.jobs.add_note(self.job_id, message)
 
-    def put_artifact(self, name: str, data: bytes | Path, content_type: str | None = None) -> ObjectInfo:
-        """Store ``jobs/<id>/<name>`` and record it on the job (same key on a re-run: written once)."""
+    def put_artifact(self, name: str, data: bytes | Path, content_type: str | None = None, *,
+                     first_write_wins: bool = False) -> ObjectInfo:
+        """Store ``jobs/<id>/<name>`` and record it on the job (same key on a re-run: written once).
+
+        ``first_write_wins`` keeps an object already there and records that one: for bytes that differ
+        from run to run, so overlapping runs cannot leave one run's object under the other's record.
+        """
         key = job_key(self.job_id, name)
         if isinstance(data, Path):
             info = self.objects.put_file(key, data, content_type)
+        elif first_write_wins:
+            info = self.objects.put_bytes_once(key, data, content_type)
         else:
             info = self.objects.put_bytes(key, data, content_type)
         self.jobs.add_artifacts(self.job_id, {name: info.as_dict()})

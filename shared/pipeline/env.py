@@ -11,6 +11,9 @@ from shared.providers.registry import provider_class
 
 PLAN_PROGRESS = (0, 10)
 SCENE_PROGRESS = (10, 90)
+# Written last by the SageMaker container: the manifest of the scene it built. Its presence means the
+# scene is complete; the job's own manifest.json is written by the finalize stage alone.
+CLOUD_SCENE = "cloud_scene.json"
 
 
 def validated_plan(plan: dict[str, Any]) -> dict[str, Any]:
@@ -56,8 +59,8 @@ def generate_scene_in_cloud(ctx: StageContext) -> bool:
     if status != "Completed":
         ctx.report(0.2 if status == "InProgress" else 0.1, f"SageMaker processing job {name}: {status}")
         return False
-    manifest = ctx.read_json_artifact("manifest.json")
-    produced = {n: info for n, info in manifest["artifacts"].items() if n not in ("plan.json", "manifest.json")}
+    built = ctx.read_json_artifact(CLOUD_SCENE)
+    produced = {n: info for n, info in built["artifacts"].items() if n != "plan.json"}
     if "scene.glb" not in produced:
         raise ProviderError(f"SageMaker processing job {name} completed without a scene.glb")
     ctx.jobs.add_artifacts(ctx.job_id, produced)

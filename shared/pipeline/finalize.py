@@ -50,7 +50,8 @@ def finalize(ctx: StageContext) -> dict[str, Any]:
     job = ctx.jobs.get(ctx.job_id)
     manifest = build_manifest(job, job.get("details"))
     validate_manifest(manifest)
-    ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json")
+    # It carries the time it was made: of two overlapping runs of this stage, the first one's stays.
+    ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json", first_write_wins=True)
     if ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed"):
         metrics.count_job_outcome(job["kind"], Status.COMPLETED.value)
         webhooks.notify(ctx.jobs.get(ctx.job_id), "completed")

@@ -84,6 +84,14 @@ class ObjectStore(ABC):
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo: ...
 
     @abstractmethod
+    def put_bytes_once(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        """Store ``data`` unless ``key`` holds an object already; the info of the object that stays.
+
+        For a write that two overlapping runs of a stage would make with different bytes (a manifest
+        carries the time it was made): the first stays, so both runs record that one.
+        """
+
+    @abstractmethod
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> ObjectInfo: ...
 
     @abstractmethod

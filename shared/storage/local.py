@@ -50,6 +50,20 @@ class LocalObjectStore(ObjectStore):
         self._write_atomically(key, lambda handle: handle.write(data))
         return describe_bytes(key, data, content_type)
 
+    def put_bytes_once(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        target = self.path_for(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.link(tmp_name, target)  # atomic like os.replace, but refuses a name that exists
+        except FileExistsError:
+            return describe_bytes(key, target.read_bytes(), content_type)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        return describe_bytes(key, data, content_type)
+
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> ObjectInfo:
         def copy(handle) -> None:
             with open(path, "rb") as source:

@@ -39,6 +39,21 @@ class S3ObjectStore(ObjectStore):
         self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data, ContentType=info.content_type)
         return info
 
+    def put_bytes_once(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        from botocore.exceptions import ClientError
+
+        info = describe_bytes(key, data, content_type)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._full(key), Body=data,
+                                   ContentType=info.content_type, IfNoneMatch="*")
+        except ClientError as error:
+            # 412: the object exists. 409: a conditional write of it is in flight, and what it leaves
+            # is what stays; read back either way.
+            if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise
+            return describe_bytes(key, self.get_bytes(key), content_type)
+        return info
+
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> ObjectInfo:
         info = describe_file(key, path, content_type)
         self.client.upload_file(str(path), self.bucket, self._full(key), ExtraArgs={"ContentType": info.content_type})
