@@ -7,6 +7,7 @@ finished run already settled.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -55,13 +56,15 @@ class Heartbeats:
 
     def __init__(self) -> None:
         self._wake = threading.Condition()
-        self._due: dict[str, tuple[JobStore, float]] = {}
+        self._due: dict[int, tuple[str, JobStore, float]] = {}  # per running stage: job, store, next beat
+        self._stages = itertools.count()
         self._thread_pid: int | None = None
 
     @contextmanager
     def beating(self, jobs: JobStore, job_id: str) -> Iterator[None]:
         with self._wake:
-            self._due[job_id] = (jobs, time.monotonic() + get_settings().heartbeat_interval_s)
+            stage = next(self._stages)
+            self._due[stage] = (job_id, jobs, time.monotonic() + get_settings().heartbeat_interval_s)
             if self._thread_pid != os.getpid():
                 self._thread_pid = os.getpid()
                 threading.Thread(target=self._run, name="heartbeats", daemon=True).start()
@@ -70,18 +73,20 @@ class Heartbeats:
             yield
         finally:
             with self._wake:
-                self._due.pop(job_id, None)
+                del self._due[stage]
 
     def _run(self) -> None:
         while True:
             with self._wake:
                 now = time.monotonic()
-                beats = [(job_id, jobs) for job_id, (jobs, due) in self._due.items() if due <= now]
                 interval = get_settings().heartbeat_interval_s
-                for job_id, jobs in beats:
-                    self._due[job_id] = (jobs, now + interval)
+                beats = []
+                for stage, (job_id, jobs, due) in self._due.items():
+                    if due <= now:
+                        beats.append((job_id, jobs))
+                        self._due[stage] = (job_id, jobs, now + interval)
                 if not beats:
-                    next_due = min((due for _, due in self._due.values()), default=None)
+                    next_due = min((due for _, _, due in self._due.values()), default=None)
                     self._wake.wait(None if next_due is None else next_due - now)
                     continue
             for job_id, jobs in beats:
