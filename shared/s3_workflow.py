@@ -151,7 +151,7 @@ def _run_stages(job_id: str) -> dict[str, Any]:
     """Run the image_to_3d stages here, one after the other; the job record as they left it."""
     from shared.pipeline import assets
     from shared.pipeline.finalize import FINALIZE_PROGRESS, finalize
-    from shared.pipeline.runner import StageSkipped, fail_job, run_stage
+    from shared.pipeline.runner import StageAlreadyFinished, StageSkipped, fail_job, run_stage
 
     stages = (("normalizing_images", assets.NORMALIZE_PROGRESS, assets.normalize_images),
               ("reconstructing_3d", assets.RECONSTRUCT_PROGRESS, assets.reconstruct),
@@ -161,6 +161,8 @@ def _run_stages(job_id: str) -> dict[str, Any]:
     for number, (stage, progress, work) in enumerate(stages):
         try:
             run_stage(job_id, stage, progress, work, first=number == 0)
+        except StageAlreadyFinished:
+            continue  # a redelivered workflow task: this stage's work is done, the next ones may not be
         except StageSkipped:
             break  # a result-cache hit completed the job; a cancel or failure ended it
         except Exception as exc:

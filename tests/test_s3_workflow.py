@@ -125,3 +125,22 @@ def test_local_paths_under_the_inputs_folder_only(worker, data_dir):
     document = jobs.get_document("local", "evil")
     assert document["model_status"] == "failed" and "outside the inputs folder" in document["model_error"]
     assert not get_object_store().list("images/uploaded/outside")
+
+
+def test_a_redelivered_workflow_task_goes_on_from_its_first_unfinished_stage():
+    """Its stages run inside one task: one that finished before the task died is skipped, the rest run."""
+    from shared.pipeline import assets
+    from shared.pipeline.runner import run_stage
+
+    objects, jobs = get_object_store(), get_job_store()
+    objects.put_bytes("images/uploaded/blue_mug.png", object_photo(11), "image/png")
+    record = s3_workflow.workflow_record("workflow-redelivered-0001", "images/uploaded/blue_mug.png", True, "glb",
+                                         objects, get_settings(), "relief")
+    jobs.create(record)
+    # The first delivery normalised the picture, then its process died.
+    run_stage(record["job_id"], "normalizing_images", assets.NORMALIZE_PROGRESS, assets.normalize_images, first=True)
+
+    done = s3_workflow._run_stages(record["job_id"])  # the redelivery
+    assert done["status"] == "completed", done
+    assert done["attempts"] == {"normalizing_images": 1, "reconstructing_3d": 1, "post_processing": 1,
+                                "finalizing": 1}, done["attempts"]

@@ -45,6 +45,11 @@ class StageSkipped(Exception):
     """The job is already terminal (canceled, failed): this stage and the rest must not run."""
 
 
+class StageAlreadyFinished(StageSkipped):
+    """This stage finished in an earlier delivery: it must not run again. In a chain the rest was sent
+    when it finished, so the delivery ends here; a caller running the stages itself goes on to the next."""
+
+
 class Heartbeats:
     """Refreshes the ``updated_at`` of every job with a stage running in this process, every
     ``heartbeat_interval_s`` from that stage's start, even through long silent steps.
@@ -129,7 +134,7 @@ def run_stage(
     if stage in (job.get("timings") or {}):
         # A finished stage delivered again (its ack was lost, as in a warm shutdown): its successor
         # was sent when it finished, so this delivery has nothing to do.
-        raise StageSkipped(f"stage {stage} of job {job_id} has already finished")
+        raise StageAlreadyFinished(f"stage {stage} of job {job_id} has already finished")
     deliveries = jobs.count_attempt(job_id, attempt_key or stage)
     limit = get_settings().max_stage_deliveries
     if deliveries > limit:
