@@ -120,7 +120,10 @@ def run(keep: bool, timeout_s: float) -> int:
                 main = MAIN_ARTIFACT[job["kind"]]
                 shown = [name for name in sorted(job["artifacts"]) if "/" not in name]
                 hidden = len(job["artifacts"]) - len(shown)
-                print(f"{job['kind']} job {job_id} completed in {sum(job['timings'].values()):.2f}s of stage time:")
+                cached = ((job.get("details") or {}).get("cache") or {}).get("source_job_id")
+                how = (f"served from the result cache (job {cached} made it)" if cached
+                       else f"completed in {sum(job['timings'].values()):.2f}s of stage time")
+                print(f"{job['kind']} job {job_id} {how}:")
                 for name in shown:
                     info = job["artifacts"][name]
                     print(f"  {name:<17} {info['bytes']:>9} B  {settings.resolved_object_store_url}/{info['key']}")
