@@ -26,6 +26,7 @@ from shared.errors import InvalidRequest
 from shared.jobs import Status, get_job_store
 from shared.jobs.base import TERMINAL, new_job_record, utcnow
 from shared.storage import ObjectStore, get_object_store, validate_key
+from shared.uploads import s3_uri_key
 
 TASK_GENERATE = "s3_workflow.generate_3d_model_from_image"
 TASK_PROCESS = "s3_workflow.process_image_for_3d_generation"
@@ -98,17 +99,7 @@ def source_key(reference: str, objects: ObjectStore, settings: Settings) -> str:
     bucket, so only the key part counts there.
     """
     if reference.startswith("s3://"):
-        bucket, _, key = reference.removeprefix("s3://").partition("/")
-        our_bucket = getattr(objects, "bucket", None)
-        if our_bucket is not None:
-            if bucket != our_bucket:
-                raise InvalidRequest(f"s3://{bucket}/… is not this service's bucket")
-            prefix = getattr(objects, "prefix", "")
-            if prefix:
-                if not key.startswith(prefix + "/"):
-                    raise InvalidRequest(f"s3 key outside this service's prefix {prefix!r}")
-                key = key.removeprefix(prefix + "/")
-        return validate_key(key)
+        return s3_uri_key(reference, objects)
     if reference.startswith(("/", "file://", "~")):
         return upload_input_file(reference.removeprefix("file://"), objects, settings)
     return validate_key(reference)

@@ -43,6 +43,24 @@ def upload_key(upload_id: str, media: MediaType) -> str:
     return f"{upload_prefix(media.family)}/{upload_id}.{media.extension}"
 
 
+def s3_uri_key(uri: str, objects) -> str:
+    """The object key ``s3://bucket/key`` names in ``objects``: on an S3 store the bucket must be ours and
+    the key under our prefix; a store without a bucket (the local folder) takes the key part as it is."""
+    from shared.storage import validate_key
+
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    our_bucket = getattr(objects, "bucket", None)
+    if our_bucket is not None:
+        if bucket != our_bucket:
+            raise InvalidRequest(f"s3://{bucket}/… is not this service's bucket")
+        prefix = getattr(objects, "prefix", "")
+        if prefix:
+            if not key.startswith(prefix + "/"):
+                raise InvalidRequest(f"s3 key outside this service's prefix {prefix!r}")
+            key = key.removeprefix(prefix + "/")
+    return validate_key(key)
+
+
 def resolve_reference(reference: str, family: str, objects) -> str:
     """The object key a request's media reference names: an upload id, or a key of ours that exists."""
     from shared.storage import validate_key
@@ -54,15 +72,12 @@ def resolve_reference(reference: str, family: str, objects) -> str:
             raise InvalidRequest(f"no uploaded {family} with id {reference!r}")
         return keys[0]
     if reference.startswith("s3://"):
-        bucket, _, reference = reference.removeprefix("s3://").partition("/")
-        if bucket != getattr(objects, "bucket", None):
+        if getattr(objects, "bucket", None) is None:
+            bucket = reference.removeprefix("s3://").partition("/")[0]
             raise InvalidRequest(f"s3://{bucket}/… is not this service's bucket; upload the file or name an object key")
-        prefix = getattr(objects, "prefix", "")
-        if prefix:
-            if not reference.startswith(prefix + "/"):
-                raise InvalidRequest(f"s3 key outside this service's prefix {prefix!r}")
-            reference = reference.removeprefix(prefix + "/")
-    key = validate_key(reference)
+        key = s3_uri_key(reference, objects)
+    else:
+        key = validate_key(reference)
     if not objects.exists(key):
         raise InvalidRequest(f"no object {key!r}")
     return key

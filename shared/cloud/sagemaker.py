@@ -13,16 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.config import Settings
-from shared.errors import MMFError, ProviderUnavailable
+from shared.errors import MMFError, ProviderError, ProviderUnavailable
 from shared.pipeline.context import job_key
 from shared.providers.env_sagemaker import SageMakerEnvGenerator, SageMakerEnvOptions
 from shared.providers.reconstruct_sagemaker import SageMakerReconstructOptions, SageMakerReconstructor
 from shared.providers.registry import names
+
+if TYPE_CHECKING:
+    from shared.pipeline.context import StageContext
 
 JOB_JSON_ENV = "MMF_JOB_JSON"
 JOB_KEY_ENV = "MMF_JOB_KEY"
@@ -279,3 +282,17 @@ def describe(client, name: str) -> tuple[str, str | None]:
     if status != "Completed":
         reasons.append(response.get("ExitMessage"))
     return status, "; ".join(r for r in reasons if r) or None
+
+
+def completed_processing_job(ctx: StageContext, job_input: dict[str, Any]) -> str | None:
+    """Submit the stage's processing job (once per job) or look at it: its name once it has completed,
+    None while it runs (its state reported as progress). A failed or stopped job is a ProviderError."""
+    client = sagemaker_client(ctx.settings)
+    name = submit_processing_job(client, ctx.settings, ctx.job_id, job_input, ctx.settings.resolved_object_store_url)
+    status, reason = describe(client, name)
+    if status in ("Failed", "Stopped"):
+        raise ProviderError(f"SageMaker processing job {name} {status.lower()}: {reason or 'no reason given'}")
+    if status != "Completed":
+        ctx.report(0.2 if status == "InProgress" else 0.1, f"SageMaker processing job {name}: {status}")
+        return None
+    return name

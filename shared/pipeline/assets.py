@@ -157,15 +157,8 @@ def reconstruct_in_cloud(ctx: StageContext) -> bool:
     from shared.cloud import sagemaker
     from shared.pipeline.context import job_key
 
-    client = sagemaker.sagemaker_client(ctx.settings)
-    name = sagemaker.submit_processing_job(
-        client, ctx.settings, ctx.job_id, ctx.job, ctx.settings.resolved_object_store_url
-    )
-    status, reason = sagemaker.describe(client, name)
-    if status in ("Failed", "Stopped"):
-        raise ProviderError(f"SageMaker processing job {name} {status.lower()}: {reason or 'no reason given'}")
-    if status != "Completed":
-        ctx.report(0.2 if status == "InProgress" else 0.1, f"SageMaker processing job {name}: {status}")
+    name = sagemaker.completed_processing_job(ctx, ctx.job)
+    if name is None:
         return False
     if not ctx.objects.exists(job_key(ctx.job_id, CLOUD_RECONSTRUCTION)):
         raise ProviderError(f"SageMaker processing job {name} completed without writing {CLOUD_RECONSTRUCTION}")

@@ -48,16 +48,9 @@ def generate_scene_in_cloud(ctx: StageContext) -> bool:
     """
     from shared.cloud import sagemaker
 
-    client = sagemaker.sagemaker_client(ctx.settings)
     job_input = {**ctx.job, "request": {**ctx.request, "plan": ctx.read_json_artifact("plan.json")}}
-    name = sagemaker.submit_processing_job(
-        client, ctx.settings, ctx.job_id, job_input, ctx.settings.resolved_object_store_url
-    )
-    status, reason = sagemaker.describe(client, name)
-    if status in ("Failed", "Stopped"):
-        raise ProviderError(f"SageMaker processing job {name} {status.lower()}: {reason or 'no reason given'}")
-    if status != "Completed":
-        ctx.report(0.2 if status == "InProgress" else 0.1, f"SageMaker processing job {name}: {status}")
+    name = sagemaker.completed_processing_job(ctx, job_input)
+    if name is None:
         return False
     built = ctx.read_json_artifact(CLOUD_SCENE)
     produced = {n: info for n, info in built["artifacts"].items() if n != "plan.json"}
