@@ -68,8 +68,9 @@ def test_list_is_paged_newest_first(client):
 
 def test_unknown_artifact_is_404(client):
     job_id = post(client, {"kind": "env", "prompt": "no artifacts yet"}).json()["job_id"]
-    response = client.get(f"/v1/generations/{job_id}/download/../../etc/passwd")
-    assert response.status_code == 404
+    # Encoded slashes: a client would fold a literal "../" away before sending, and the route never sees it.
+    response = client.get(f"/v1/generations/{job_id}/download/..%2F..%2Fetc%2Fpasswd")
+    assert response.status_code == 404 and response.json()["code"] == "artifact_not_found"
 
 
 def test_cancel_queued_job(client):

@@ -16,6 +16,7 @@ import pytest
 from apps.cli import progress
 from apps.cli.client import Unreachable
 from infra.local import stack
+from tests.conftest import wait_for_status
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST_ENV = ["--provider", "env=stub", "--provider", "plan=stub"]
@@ -177,5 +178,5 @@ def test_reconcile_resends_a_job_the_broker_lost(api_url):
     result = mmf(api_url, "reconcile", "--json")
     assert result.returncode == 0, result.stderr
     assert lost["job_id"] in json.loads(result.stdout)["requeued"]
-    waited = mmf(api_url, "status", lost["job_id"], "--json")
-    assert json.loads(waited.stdout)["job_id"] == lost["job_id"]
+    with httpx.Client(base_url=api_url) as client:
+        assert wait_for_status(client, lost["job_id"])["status"] == "completed"  # sent again, it ran

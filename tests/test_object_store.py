@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, quote, urlparse
 
 import pytest
 
@@ -121,8 +121,11 @@ def test_signed_file_route_refuses_tampered_and_expired(client, data_dir):
                                            "jobs/signed/scene.glb", -5))
     expired = client.get(f"{expired_url.path}?{expired_url.query}")
     assert expired.status_code == 403
-    traversal = client.get("/v1/files/jobs/../../etc/passwd?expires=99999999999&signature=00")
-    assert traversal.status_code in (403, 404)
+    # A correctly signed traversal key, its slashes encoded so that the route (not the client) sees it.
+    key = "jobs/../../etc/passwd"
+    query = urlparse(signed_file_url("http://testserver", "dev-only-signing-secret-change-me", key, 60)).query
+    traversal = client.get(f"/v1/files/{quote(key, safe='')}?{query}")
+    assert (traversal.status_code, traversal.json()["code"]) == (403, "invalid_signature")
 
 
 def test_copy_within_the_store(store):
