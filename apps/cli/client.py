@@ -95,9 +95,6 @@ class Api:
     def status(self, job_id: str) -> dict[str, Any]:
         return self._send("GET", f"/v1/generations/{job_id}/status").json()
 
-    def job(self, job_id: str) -> dict[str, Any]:
-        return self._send("GET", f"/v1/generations/{job_id}").json()
-
     def list(self, limit: int, offset: int = 0, kind: str | None = None, status: str | None = None) -> dict[str, Any]:
         params: dict[str, Any] = {"limit": limit, "offset": offset}
         params.update({name: value for name, value in (("kind", kind), ("status", status)) if value})

@@ -23,7 +23,6 @@ class Status(StrEnum):
 
 
 TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELED})
-ACTIVE = frozenset({Status.QUEUED, Status.RUNNING})
 
 PREDECESSORS: dict[Status, tuple[Status, ...]] = {
     Status.QUEUED: (),

@@ -17,7 +17,6 @@ from shared.providers.registry import provider_class
 from shared.version import CODE_VERSION
 
 NOT_IN_ADDRESS = ("webhook_url", "use_cache", "images", "video", "frames_prefix")
-MANIFEST = "manifest.json"
 
 
 def _object_digest(objects, key: str) -> str:
@@ -48,7 +47,7 @@ def content_address(job: dict[str, Any], objects) -> str:
 
 def serve_from_cache(ctx: StageContext) -> bool:
     """Record the job's address; on a hit, copy the cached artifacts and complete the job. True on a hit."""
-    from shared.pipeline.finalize import finalize
+    from shared.pipeline.finalize import MANIFEST, finalize
 
     if not ctx.request.get("use_cache", True):
         return False

@@ -62,34 +62,34 @@ class Heartbeats:
     def __init__(self) -> None:
         self._wake = threading.Condition()
         self._due: dict[int, tuple[str, JobStore, float]] = {}  # per running stage: job, store, next beat
-        self._stages = itertools.count()
+        self._runs = itertools.count()
         self._thread_pid: int | None = None
 
     @contextmanager
     def beating(self, jobs: JobStore, job_id: str) -> Iterator[None]:
         with self._wake:
-            stage = next(self._stages)
-            self._due[stage] = (job_id, jobs, time.monotonic() + get_settings().heartbeat_interval_s)
+            run = next(self._runs)
+            self._due[run] = (job_id, jobs, time.monotonic() + get_settings().heartbeat_interval_s)
             if self._thread_pid != os.getpid():
                 self._thread_pid = os.getpid()
-                threading.Thread(target=self._run, name="heartbeats", daemon=True).start()
+                threading.Thread(target=self._beat_forever, name="heartbeats", daemon=True).start()
             self._wake.notify()
         try:
             yield
         finally:
             with self._wake:
-                del self._due[stage]
+                del self._due[run]
 
-    def _run(self) -> None:
+    def _beat_forever(self) -> None:
         while True:
             with self._wake:
                 now = time.monotonic()
                 interval = get_settings().heartbeat_interval_s
                 beats = []
-                for stage, (job_id, jobs, due) in self._due.items():
+                for run, (job_id, jobs, due) in self._due.items():
                     if due <= now:
                         beats.append((job_id, jobs))
-                        self._due[stage] = (job_id, jobs, now + interval)
+                        self._due[run] = (job_id, jobs, now + interval)
                 if not beats:
                     next_due = min((due for _, _, due in self._due.values()), default=None)
                     self._wake.wait(None if next_due is None else next_due - now)

@@ -22,7 +22,6 @@ from shared.jobs.base import utcnow
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("started", "progress", "completed", "failed", "canceled")
 DEFAULT_EVENTS = ("started", "completed", "failed", "canceled")
 DELIVERY_TASK = "orchestrator.deliver_webhook"
 

@@ -8,6 +8,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from shared.errors import InvalidKey
 
@@ -67,13 +68,16 @@ def describe_bytes(key: str, data: bytes, content_type: str | None) -> ObjectInf
     return ObjectInfo(key, len(data), hashlib.sha256(data).hexdigest(), content_type or guess_content_type(key))
 
 
-def describe_file(key: str, path: Path, content_type: str | None) -> ObjectInfo:
+def describe_file(key: str, path: Path, content_type: str | None, copy_to: BinaryIO | None = None) -> ObjectInfo:
+    """Size and digest of a file, read once; ``copy_to`` also receives its bytes (a store's copy of it)."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
             size += len(chunk)
+            if copy_to is not None:
+                copy_to.write(chunk)
     return ObjectInfo(key, size, digest.hexdigest(), content_type or guess_content_type(key))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from shared.errors import ObjectNotFound
 from shared.storage.base import CHUNK_BYTES, ObjectInfo, ObjectStore, describe_bytes, describe_file, validate_key
@@ -33,44 +34,41 @@ class LocalObjectStore(ObjectStore):
             raise ObjectNotFound(key)
         return path
 
-    def _write_atomically(self, key: str, fill) -> Path:
+    def _write_atomically(self, key: str, fill: Callable[[BinaryIO], ObjectInfo],
+                          publish: Callable[[str, Path], None] = os.replace) -> ObjectInfo:
+        """Fill a temporary file beside the target, then publish it under the key in one step: readers
+        see the whole object or none. ``os.link`` as ``publish`` refuses a key that exists."""
         target = self.path_for(key)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                fill(handle)
-            os.replace(tmp_name, target)
-        except BaseException:
-            Path(tmp_name).unlink(missing_ok=True)
-            raise
-        return target
+                info = fill(handle)
+            publish(tmp_name, target)
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)  # gone after os.replace; left by os.link or a failure
+        return info
+
+    @staticmethod
+    def _bytes_filler(key: str, data: bytes, content_type: str | None) -> Callable[[BinaryIO], ObjectInfo]:
+        def fill(handle: BinaryIO) -> ObjectInfo:
+            handle.write(data)
+            return describe_bytes(key, data, content_type)
+
+        return fill
 
     def put_bytes(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        self._write_atomically(key, lambda handle: handle.write(data))
-        return describe_bytes(key, data, content_type)
+        return self._write_atomically(key, self._bytes_filler(key, data, content_type))
 
     def put_bytes_once(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
-        target = self.path_for(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.link(tmp_name, target)  # atomic like os.replace, but refuses a name that exists
+            return self._write_atomically(key, self._bytes_filler(key, data, content_type), publish=os.link)
         except FileExistsError:
-            return describe_bytes(key, target.read_bytes(), content_type)
-        finally:
-            Path(tmp_name).unlink(missing_ok=True)
-        return describe_bytes(key, data, content_type)
+            return describe_bytes(key, self.path_for(key).read_bytes(), content_type)
 
     def put_file(self, key: str, path: Path, content_type: str | None = None) -> ObjectInfo:
-        def copy(handle) -> None:
-            with open(path, "rb") as source:
-                shutil.copyfileobj(source, handle, CHUNK_BYTES)
-
-        target = self._write_atomically(key, copy)
-        return describe_file(key, target, content_type)
+        # Hashed as it is copied: the source is read once and the copy not read back.
+        return self._write_atomically(key, lambda handle: describe_file(key, path, content_type, copy_to=handle))
 
     def get_bytes(self, key: str) -> bytes:
         return self._existing(key).read_bytes()

@@ -26,6 +26,7 @@ from apps.api.routes.generations import (
     SettingsDep,
     _download,
     create_generation,
+    main_artifact,
 )
 from shared.errors import validation_detail
 from shared.schemas.api import JobCreate
@@ -123,12 +124,6 @@ def _asset_job(job: dict[str, Any]) -> dict[str, Any]:
     return job
 
 
-def _model_artifact(job: dict[str, Any]) -> str:
-    from shared.assets.formats import model_artifact_name
-
-    return model_artifact_name(job["request"].get("output_format") or "glb")
-
-
 @router.get("/status/{job_id}", response_model=CompatStatus)
 def status(job: OwnedJob, settings: SettingsDep) -> CompatStatus:
     """The job in the reference's states; ``asset_path`` (the model's object key) once completed."""
@@ -146,7 +141,7 @@ def status(job: OwnedJob, settings: SettingsDep) -> CompatStatus:
     if state == "failed" and job.get("error"):
         message = job["error"]["message"]
     result = CompatStatus(job_id=job["job_id"], state=state, message=message, progress=job["progress"])
-    artifact = job["artifacts"].get(_model_artifact(job)) if state == "completed" else None
+    artifact = job["artifacts"].get(main_artifact(job)) if state == "completed" else None
     if artifact is not None:
         result.asset_path = artifact["key"]
         result.download_url = f"{settings.resolved_public_base_url}/3d/download/{job['job_id']}"
@@ -159,4 +154,4 @@ def download(job: OwnedJob, objects: Objects) -> StreamingResponse:
     job = _asset_job(job)
     if job["status"] != "completed":
         raise ApiError(409, "job_not_completed", f"job is {job['status']}; the model is not ready")
-    return _download(job, _model_artifact(job), objects)
+    return _download(job, main_artifact(job), objects)
