@@ -39,11 +39,15 @@ JSON_FIELDS = (
 
 
 class DuplicateJob(Exception):
-    """A job with the same owner and idempotency key exists; ``job_id`` names it."""
+    """A job with the same owner and idempotency key exists: ``job``, as the store found it."""
 
-    def __init__(self, job_id: str) -> None:
-        super().__init__(job_id)
-        self.job_id = job_id
+    def __init__(self, job: dict[str, Any]) -> None:
+        super().__init__(job["job_id"])
+        self.job = job
+
+    @property
+    def job_id(self) -> str:
+        return self.job["job_id"]
 
 
 def new_job_id() -> str:

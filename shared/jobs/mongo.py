@@ -63,7 +63,7 @@ class MongoJobStore(JobStore):
             existing = self.find_by_idempotency_key(record.get("owner") or "", record.get("idempotency_key") or "")
             if existing is None:
                 raise
-            raise DuplicateJob(existing["job_id"]) from None
+            raise DuplicateJob(existing) from None
 
     def create_many(self, records: list[dict[str, Any]]) -> int:
         from pymongo.errors import BulkWriteError

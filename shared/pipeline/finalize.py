@@ -54,5 +54,7 @@ def finalize(ctx: StageContext) -> dict[str, Any]:
     ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json", first_write_wins=True)
     if ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed"):
         metrics.count_job_outcome(job["kind"], Status.COMPLETED.value)
-        webhooks.notify(ctx.jobs.get(ctx.job_id), "completed")
+        completed = {**job, "status": Status.COMPLETED.value, "stage": "finalizing", "progress": 100,
+                     "message": "completed"}
+        webhooks.notify(completed, "completed")  # what the transition wrote: no need to read it back
     return {"manifest_key": job_key(ctx.job_id, MANIFEST)}

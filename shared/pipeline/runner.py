@@ -189,11 +189,12 @@ def fail_job(job_id: str, exc: BaseException, stage: str | None = None) -> bool:
     log.warning("job %s failed in %s: %s", job_id, where, error["message"])
     failed = jobs.transition(job_id, Status.FAILED, error=error, message=f"failed: {error['message'][:200]}")
     if failed:
-        written = sorted(jobs.get(job_id)["artifacts"])
+        failed_job = jobs.get(job_id)
+        written = sorted(failed_job["artifacts"])
         if written:  # what the stages before the failure left: kept, and marked as an incomplete set
             jobs.add_details(job_id, {"partial_artifacts": written})
         metrics.count_job_outcome(job["kind"], Status.FAILED.value)
         if where:
             metrics.count_provider_error(where, stage_provider(job, where), error["code"])
-        webhooks.notify(jobs.get(job_id), "failed")
+        webhooks.notify(failed_job, "failed")  # its details (just added) are not part of a webhook
     return failed

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Request
@@ -32,14 +32,15 @@ def sse(event: str, data: str, event_id: int) -> bytes:
 
 
 async def status_events(
-    request: Request, jobs: JobStore, job_id: str, settings: Settings
+    request: Request, jobs: JobStore, job: dict[str, Any], settings: Settings
 ) -> AsyncIterator[bytes]:
+    """Status events of ``job`` (as just read by the route), then of each later read of it."""
+    job_id = job["job_id"]
     yield f"retry: {RECONNECT_MS}\n\n".encode()
     last: str | None = None
     event_id = 0
     started = last_sent = time.monotonic()
     while time.monotonic() - started < settings.events_max_duration_s:
-        job = await anyio.to_thread.run_sync(jobs.get, job_id)
         status = JobStatus.model_validate(job).model_dump_json()
         if status != last:
             event_id += 1
@@ -53,16 +54,17 @@ async def status_events(
         if await request.is_disconnected():
             return
         await anyio.sleep(settings.events_poll_interval_s)
+        job = await anyio.to_thread.run_sync(jobs.get, job_id)
     yield sse("timeout", json.dumps({"job_id": job_id, "reconnect": True}), event_id + 1)
 
 
 @router.get("/{job_id}/events", response_class=StreamingResponse)
-def generation_events(
+async def generation_events(
     job: OwnedJob,
     request: Request,
     jobs: Annotated[JobStore, Depends(deps.jobs)],
     settings: Annotated[Settings, Depends(deps.settings)],
 ) -> StreamingResponse:
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(status_events(request, jobs, job["job_id"], settings), media_type="text/event-stream",
+    return StreamingResponse(status_events(request, jobs, job, settings), media_type="text/event-stream",
                              headers=headers)

@@ -69,8 +69,7 @@ def _request_hash(body: JobCreate) -> str:
     return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-def _replay(jobs: JobStore, existing_id: str, request_hash: str, settings: Settings, response: Response) -> JobCreated:
-    existing = jobs.get(existing_id)
+def _replay(existing: dict[str, Any], request_hash: str, settings: Settings, response: Response) -> JobCreated:
     if existing["request_hash"] != request_hash:
         raise ApiError(409, "idempotency_conflict", "this Idempotency-Key was used with a different request")
     response.headers["Idempotent-Replayed"] = "true"
@@ -97,7 +96,7 @@ def create_generation(
     if idempotency_key:
         existing = jobs.find_by_idempotency_key(owner, idempotency_key)
         if existing is not None:
-            return _replay(jobs, existing["job_id"], request_hash, settings, response)
+            return _replay(existing, request_hash, settings, response)
     job = new_job_record(
         body.kind, request, providers,
         owner=owner, idempotency_key=idempotency_key, request_hash=request_hash,
@@ -106,7 +105,7 @@ def create_generation(
     try:
         jobs.create(job)
     except DuplicateJob as duplicate:
-        return _replay(jobs, duplicate.job_id, request_hash, settings, response)
+        return _replay(duplicate.job, request_hash, settings, response)
     try:
         chains.enqueue(app, job)
     except Exception as exc:
@@ -152,14 +151,12 @@ async def get_status(job: OwnedJob) -> JobStatus:
 @router.post("/{job_id}/cancel", response_model=JobStatus)
 def cancel_generation(job: OwnedJob, jobs: Jobs) -> JobStatus:
     """Cancel a queued or running job; its remaining stages see the status and do not run."""
-    job_id = job["job_id"]
-    if jobs.transition(job_id, Status.CANCELED, message="canceled by the client"):
+    canceled = jobs.transition(job["job_id"], Status.CANCELED, message="canceled by the client")
+    job = jobs.get(job["job_id"])
+    if canceled:
         metrics.count_job_outcome(job["kind"], Status.CANCELED.value)
-    else:
-        job = jobs.get(job_id)
-        if job["status"] in TERMINAL:
-            raise ApiError(409, "job_finished", f"job is already {job['status']}")
-    job = jobs.get(job_id)
+    elif job["status"] in TERMINAL:
+        raise ApiError(409, "job_finished", f"job is already {job['status']}")
     webhooks.notify(job, "canceled")
     return JobStatus.model_validate(job)
 
