@@ -145,22 +145,27 @@ def convert(ctx: StageContext) -> None:
     ctx.report(0.6, f"{stats['splats']} splats converted")
     info = ctx.put_artifact(artifacts.SCENE_SPLAT, out, "application/octet-stream")
 
-    registered = set(ctx.read_json_artifact(artifacts.SFM_REPORT)["registered_frames"])
-    frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)["frames"]
-    sharpest = max((f for f in frames if f["name"] in registered), key=lambda f: f["sharpness"])
+    sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
+    frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)
+    registered = set(sfm["registered_frames"])
+    sharpest = max((f for f in frames["frames"] if f["name"] in registered), key=lambda f: f["sharpness"])
     frame = ctx.read_artifact(f"{artifacts.FRAMES_DIR}/{sharpest['name']}")
     ctx.put_artifact(artifacts.THUMBNAIL, thumbnail_jpeg(frame), "image/jpeg")
-    artifacts.put_json(ctx, artifacts.SPLAT_REPORT, {**stats, "bytes": info.bytes, "thumbnail_frame": sharpest["name"]})
-    ctx.add_details(splat_details(ctx))
+    splat = {**stats, "bytes": info.bytes, "thumbnail_frame": sharpest["name"]}
+    artifacts.put_json(ctx, artifacts.SPLAT_REPORT, splat)
+    training = ctx.read_json_artifact(artifacts.TRAINING_REPORT)
+    ctx.add_details(details_from_reports(frames, sfm, training, splat))
     ctx.report(1.0, f"scene.splat ready: {stats['splats']} splats")
 
 
 def splat_details(ctx: StageContext) -> dict[str, Any]:
-    """What the manifest's ``details`` says about a finished splat job, from the stages' reports."""
-    frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)
-    sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
-    training = ctx.read_json_artifact(artifacts.TRAINING_REPORT)
-    splat = ctx.read_json_artifact(artifacts.SPLAT_REPORT)
+    """What the manifest's ``details`` says about a finished splat job, from the stages' stored reports."""
+    return details_from_reports(*(ctx.read_json_artifact(name) for name in (
+        artifacts.FRAMES_INDEX, artifacts.SFM_REPORT, artifacts.TRAINING_REPORT, artifacts.SPLAT_REPORT)))
+
+
+def details_from_reports(frames: dict[str, Any], sfm: dict[str, Any], training: dict[str, Any],
+                         splat: dict[str, Any]) -> dict[str, Any]:
     return {
         "frames": len(frames["frames"]),
         "frames_registered": sfm["registered"],
