@@ -46,11 +46,14 @@ def _clamped_barycentric(points: np.ndarray, a: np.ndarray, b: np.ndarray, c: np
     return weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-20)
 
 
-def surface_uv(source: trimesh.Trimesh, points: np.ndarray) -> np.ndarray:
-    """The source UV at the point of the source surface nearest each point (searched around the nearest vertex)."""
-    _, nearest = cKDTree(source.vertices).query(points)
+def surface_uv(source: trimesh.Trimesh, points: np.ndarray, tree: cKDTree, corner_uv: np.ndarray) -> np.ndarray:
+    """The source UV at the point of the source surface nearest each point (searched around the nearest vertex).
+
+    ``tree`` (over the source's vertices) and ``corner_uv`` (its UVs per face corner) are built once by
+    the caller: rebuilding them for every batch of texels cost as much as the lookups."""
+    _, nearest = tree.query(points)
     candidates = source.vertex_faces[nearest]
-    triangles, corner_uv = source.triangles, np.asarray(source.visual.uv)[source.faces]
+    triangles = source.triangles
     best = np.full(len(points), np.inf)
     uv = np.zeros((len(points), 2))
     for column in candidates.T:
@@ -86,10 +89,11 @@ def rebake(source: trimesh.Trimesh, target: trimesh.Trimesh, size: int) -> trime
     texels = np.flatnonzero(triangle >= 0)
     source_pixels = np.asarray(texture_image(source).convert("RGB"), dtype=np.float32)
     baked = np.zeros((size * size, 3), dtype=np.float32)
+    tree, corner_uv = cKDTree(source.vertices), np.asarray(source.visual.uv)[source.faces]
     for start in range(0, len(texels), CHUNK):
         chunk = texels[start:start + CHUNK]
         points = np.einsum("pk,pkc->pc", weights[chunk], positions[faces[triangle[chunk]]])
-        baked[chunk] = _sample(source_pixels, surface_uv(source, points))
+        baked[chunk] = _sample(source_pixels, surface_uv(source, points, tree, corner_uv))
     empty = np.ones(size * size, dtype=bool)
     empty[texels] = False
     image = baked.reshape(size, size, 3)

@@ -60,7 +60,8 @@ def finish(mesh: trimesh.Trimesh, budget: int, texture_size: int) -> tuple[trime
     mesh = tidy(mesh)
     facts: dict[str, Any] = {"source_faces": len(mesh.faces), "decimated": False, "texture_rebaked": False}
     if len(mesh.faces) <= budget:
-        return clean(mesh), facts
+        trimesh.repair.fix_normals(mesh)  # tidied just above: clean's first half is done
+        return mesh, facts
     smaller = decimate(mesh, budget)
     if texture_image(mesh) is not None:
         smaller = rebake(mesh, smaller, texture_size)

@@ -98,10 +98,6 @@ class ProcessingJobInput(BaseModel):
                 raise ValueError(f"unknown {stage} provider {name!r} (known: {', '.join(names(stage))})")
         return self
 
-    @property
-    def is_asset(self) -> bool:
-        return self.kind in ASSET_KINDS
-
 
 def check_available(settings: Settings, provider: str = "sagemaker") -> None:
     """Raise ``ProviderUnavailable`` unless this server can submit processing jobs: S3 store, role, pinned image.

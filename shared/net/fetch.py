@@ -20,6 +20,7 @@ import ssl
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
@@ -201,12 +202,18 @@ def _header(response: httpcore.Response, name: bytes) -> str | None:
     return None
 
 
+@cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context per process: building one loads the CA bundle (tens of ms), and it is shareable."""
+    return ssl.create_default_context()
+
+
 def _exchange(target: Target, method: str, headers: list[tuple[bytes, bytes]], content: bytes | None,
               policy: FetchPolicy, deadline: float) -> tuple[int, str | None, str | None, bytes]:
     """One request to the first reachable checked address: status, Location, Content-Type and the body."""
     failure: Exception | None = None
     for address in target.addresses:
-        with httpcore.ConnectionPool(ssl_context=ssl.create_default_context(), network_backend=_PinnedBackend(address),
+        with httpcore.ConnectionPool(ssl_context=_tls(), network_backend=_PinnedBackend(address),
                                      max_connections=1, retries=0) as pool:
             extensions: dict[str, Any] = {"timeout": _timeouts(deadline)}
             try:

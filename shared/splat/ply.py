@@ -29,7 +29,6 @@ REQUIRED: frozenset[str] = frozenset(
     ("x", "y", "z", "opacity", *(f"f_dc_{i}" for i in range(3)), *(f"scale_{i}" for i in range(3)),
      *(f"rot_{i}" for i in range(4)))
 )
-VERTEX_DTYPE = np.dtype([(name, "<f4") for name in PROPERTIES])
 MAX_HEADER_BYTES = 64 * 1024
 _FLOAT_TYPES = ("float", "float32")
 _COUNT = re.compile(r"[0-9]{1,19}")
