@@ -51,8 +51,10 @@ class Provider:
         """On the worker, before any work: raise ``ProviderUnavailable`` if packages or models are missing."""
 
     def require_runtime(self, settings: Settings) -> None:
-        """``check_runtime`` as the stage's failure: on a worker, a missing model fails the job clearly."""
+        """``check_available`` and ``check_runtime`` as the stage's failure: on a worker (whose settings may
+        differ from the API's), a missing setting, package or model fails the job clearly."""
         try:
+            self.check_available(settings)
             self.check_runtime(settings)
         except ProviderUnavailable as unavailable:
             raise ProviderError(str(unavailable)) from None

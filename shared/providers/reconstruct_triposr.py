@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shared import queues
-from shared.errors import ProviderError, ProviderUnavailable
+from shared.errors import ProviderUnavailable
 from shared.providers.base import Reconstructor
 
 if TYPE_CHECKING:
@@ -46,11 +46,7 @@ class TripoSRReconstructor(Reconstructor):
                                       "and model.ckpt")
 
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
-        try:
-            self.check_available(ctx.settings)
-            self.check_runtime(ctx.settings)
-        except ProviderUnavailable as unavailable:
-            raise ProviderError(str(unavailable)) from None
+        self.require_runtime(ctx.settings)
         import torch
         import trimesh
         from PIL import Image
