@@ -49,6 +49,19 @@ def _cached_model(model_id: str) -> bool:
     return isinstance(try_to_load_from_cache(model_id, "model_index.json"), str)
 
 
+def model_source_problem(setting: str, source: str) -> str | None:
+    """Why ``source`` (a local pipeline folder or an already-cached hub id) cannot be loaded here, or None."""
+    if not source:
+        return f"{setting.upper()} is not set"
+    folder = Path(source).expanduser()
+    if folder.is_dir():
+        return None if (folder / "model_index.json").is_file() else (
+            f"{setting.upper()} {source!r} is not a diffusers pipeline folder (no model_index.json)")
+    if MODEL_ID.match(source) and _cached_model(source):
+        return None
+    return f"{setting.upper()} {source!r} does not exist here (neither a folder nor a model in the local cache)"
+
+
 class SDXLTripoSREnvGenerator(EnvGenerator):
     name = "sdxl_triposr"
     version = "1"
@@ -71,14 +84,9 @@ class SDXLTripoSREnvGenerator(EnvGenerator):
         source = settings.sdxl_model_path
         if not source:
             raise ProviderUnavailable("the sdxl_triposr provider needs SDXL_MODEL_PATH (a local diffusers pipeline)")
-        folder = Path(source).expanduser()
-        if folder.is_dir():
-            if not (folder / "model_index.json").is_file():
-                raise ProviderUnavailable(f"SDXL_MODEL_PATH {source!r} is not a diffusers pipeline folder "
-                                          "(no model_index.json)")
-        elif not (MODEL_ID.match(source) and _cached_model(source)):
-            raise ProviderUnavailable(f"SDXL_MODEL_PATH {source!r} does not exist here (neither a folder nor a "
-                                      "model already in the local Hugging Face cache)")
+        problem = model_source_problem("sdxl_model_path", source)
+        if problem:
+            raise ProviderUnavailable(problem)
         triposr = settings.triposr_model_path
         if triposr and not Path(triposr).expanduser().is_dir():
             raise ProviderUnavailable(f"TRIPOSR_MODEL_PATH {triposr!r} is not a folder")

@@ -19,7 +19,7 @@ from shared import queues
 from shared.assets.prompts import ViewsOptions, view_prompts
 from shared.errors import ProviderUnavailable
 from shared.providers.base import ImageGenerator
-from shared.providers.env_sdxl_triposr import MODEL_ID, REQUIRED_PACKAGES, _cached_model
+from shared.providers.env_sdxl_triposr import REQUIRED_PACKAGES, model_source_problem
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -32,19 +32,6 @@ class DiffusionImagesOptions(ViewsOptions):
     steps: int | None = Field(None, ge=1, le=100, description="denoising steps per view; default from the settings")
     image_size: int | None = Field(None, ge=64, le=2048, multiple_of=16,
                                    description="side of the square pictures, pixels; default from the settings")
-
-
-def model_source_problem(setting: str, source: str) -> str | None:
-    """Why ``source`` (a local pipeline folder or an already-cached hub id) cannot be loaded here, or None."""
-    if not source:
-        return f"{setting.upper()} is not set"
-    folder = Path(source).expanduser()
-    if folder.is_dir():
-        return None if (folder / "model_index.json").is_file() else (
-            f"{setting.upper()} {source!r} is not a diffusers pipeline folder (no model_index.json)")
-    if MODEL_ID.match(source) and _cached_model(source):
-        return None
-    return f"{setting.upper()} {source!r} does not exist here (neither a folder nor a model in the local cache)"
 
 
 class DiffusionImageGenerator(ImageGenerator):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from shared import queues
 from shared.errors import ProviderError, ProviderUnavailable
 from shared.providers.base import Reconstructor
-from shared.providers.images_diffusion import model_source_problem
+from shared.providers.env_sdxl_triposr import model_source_problem
 
 if TYPE_CHECKING:
     import trimesh
