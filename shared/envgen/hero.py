@@ -29,12 +29,11 @@ import trimesh
 from shared.envgen.colors import rgb
 from shared.envgen.image_mesh import HeroMesh, image_to_mesh
 from shared.envgen.placement import Placer, yaw_quaternion
-from shared.envgen.procedural import SINK_M, build_scene, render_thumbnail
+from shared.envgen.procedural import SINK_M, build_scene, put_scene
 from shared.envgen.props import build_prop
 from shared.envgen.terrain import make_terrain
 from shared.envgen.text_to_image import generate_image, hot_pipeline
 from shared.errors import ProviderError
-from shared.geometry.camera import Camera
 from shared.geometry.glb import LIGHTS_EXT, GlbWriter, Primitive
 from shared.schemas.scene_plan import ObjectGroup, ScenePlan
 
@@ -268,12 +267,4 @@ def build_hero_scene(ctx: StageContext, plan: ScenePlan, hero_count: int, steps:
         raise ProviderError(f"scene.glb is {len(glb)} bytes with its hero props, over the budget of {budget_bytes}")
     stood = sum(record["box"] is not None for record in placed)
     summary = f"scene built: {sum(info['placed'].values())} props and {stood} hero prop(s), {len(glb)} bytes"
-    if info["reductions"]:
-        summary += "; " + "; ".join(info["reductions"])
-    ctx.report(0.85, summary)
-    ctx.put_artifact("scene.glb", glb, "model/gltf-binary")
-    camera = info["camera"]
-    thumbnail = render_thumbnail(plan, glb, Camera(tuple(camera["position"]), tuple(camera["target"]),
-                                                   camera["fov_deg"]))
-    ctx.report(0.95, "thumbnail rendered")
-    ctx.put_artifact("thumbnail.png", thumbnail, "image/png")
+    put_scene(ctx, plan, glb, info, summary, at=0.85)

@@ -270,3 +270,18 @@ def render_thumbnail(plan: ScenePlan, glb: bytes, camera: Camera, size: tuple[in
                         fog_density=plan.sky.fog_density)
     return render_mesh_thumbnail(glb, size[0], size[1], camera, lighting=lighting,
                                  background=(rgb(plan.sky.zenith), rgb(plan.sky.horizon)))
+
+
+
+def put_scene(ctx: Any, plan: ScenePlan, glb: bytes, info: dict[str, Any], summary: str, at: float) -> None:
+    """Store ``scene.glb`` and its thumbnail (seen from the scene's own camera), reporting the summary
+    (with any detail reductions ``build_scene`` made) at ``at`` and the thumbnail at 0.95."""
+    if info["reductions"]:
+        summary += "; " + "; ".join(info["reductions"])
+    ctx.report(at, summary)
+    ctx.put_artifact("scene.glb", glb, "model/gltf-binary")
+    camera = info["camera"]
+    thumbnail = render_thumbnail(plan, glb, Camera(tuple(camera["position"]), tuple(camera["target"]),
+                                                   camera["fov_deg"]))
+    ctx.report(0.95, "thumbnail rendered")
+    ctx.put_artifact("thumbnail.png", thumbnail, "image/png")

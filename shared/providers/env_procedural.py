@@ -27,8 +27,7 @@ class ProceduralEnvGenerator(EnvGenerator):
     Options = ProceduralOptions
 
     def generate(self, ctx, plan: dict[str, Any]) -> None:
-        from shared.envgen.procedural import build_scene, render_thumbnail
-        from shared.geometry.camera import Camera
+        from shared.envgen.procedural import build_scene, put_scene
 
         try:
             scene_plan = ScenePlan.model_validate(plan)
@@ -39,12 +38,4 @@ class ProceduralEnvGenerator(EnvGenerator):
                                 progress=lambda fraction, message: ctx.report(0.05 + 0.5 * fraction, message))
         placed, requested = sum(info["placed"].values()), sum(info["requested"].values())
         summary = f"scene built: {placed} of {requested} props placed, {info['triangles']} triangles, {len(glb)} bytes"
-        if info["reductions"]:
-            summary += "; " + "; ".join(info["reductions"])
-        ctx.report(0.6, summary)
-        ctx.put_artifact("scene.glb", glb, "model/gltf-binary")
-        camera = info["camera"]
-        thumbnail = render_thumbnail(scene_plan, glb, Camera(tuple(camera["position"]), tuple(camera["target"]),
-                                                             camera["fov_deg"]))
-        ctx.report(0.95, "thumbnail rendered")
-        ctx.put_artifact("thumbnail.png", thumbnail, "image/png")
+        put_scene(ctx, scene_plan, glb, info, summary, at=0.6)
