@@ -10,24 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from shared import queues
 from shared.errors import ProviderError
 from shared.providers.base import EnvGenerator
-from shared.providers.registry import check_inner_provider
+from shared.providers.registry import InnerProviderOptions
 
 
-class SageMakerEnvOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SageMakerEnvOptions(InnerProviderOptions):
+    stage = "env"
 
     provider: str = Field("procedural", description="The env provider the processing container runs.")
-    options: dict[str, Any] = Field(default_factory=dict, description="That provider's options.")
-
-    @model_validator(mode="after")
-    def _runnable_inside(self) -> SageMakerEnvOptions:
-        check_inner_provider("env", self.provider, self.options, SageMakerEnvGenerator.name)
-        return self
 
 
 class SageMakerEnvGenerator(EnvGenerator):

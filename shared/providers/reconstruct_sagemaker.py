@@ -9,14 +9,14 @@ the container runs, and with which options, is this provider's options, checked 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
 from shared import queues
 from shared.errors import ProviderError
 from shared.providers.base import Reconstructor
-from shared.providers.registry import check_inner_provider
+from shared.providers.registry import InnerProviderOptions
 
 if TYPE_CHECKING:
     import trimesh
@@ -25,16 +25,10 @@ if TYPE_CHECKING:
     from shared.pipeline.context import StageContext
 
 
-class SageMakerReconstructOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SageMakerReconstructOptions(InnerProviderOptions):
+    stage = "reconstruct"
 
     provider: str = Field("relief", description="The reconstruct provider the processing container runs.")
-    options: dict[str, Any] = Field(default_factory=dict, description="That provider's options.")
-
-    @model_validator(mode="after")
-    def _runnable_inside(self) -> SageMakerReconstructOptions:
-        check_inner_provider("reconstruct", self.provider, self.options, SageMakerReconstructor.name)
-        return self
 
 
 class SageMakerReconstructor(Reconstructor):

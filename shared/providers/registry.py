@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.errors import UnknownProvider
 from shared.providers.base import Provider
@@ -37,13 +40,26 @@ def names(stage: str) -> list[str]:
     return sorted(name for (s, name) in PROVIDERS if s == stage)
 
 
-def check_inner_provider(stage: str, name: str, options: dict, cloud_name: str) -> None:
-    """What a cloud provider runs inside its container: a registered local provider with valid options."""
-    if name == cloud_name:
-        raise ValueError(f"the processing container cannot run the {cloud_name} provider itself")
-    if name not in names(stage):
-        raise ValueError(f"unknown {stage} provider {name!r} (known: {', '.join(names(stage))})")
-    provider_class(stage, name).Options.model_validate(options)
+class InnerProviderOptions(BaseModel):
+    """Options of a cloud provider: the local provider its container runs (registered, not the cloud
+    provider itself) and that provider's options, checked at submit. A subclass sets ``stage`` and the
+    ``provider`` field's default."""
+
+    model_config = ConfigDict(extra="forbid")
+    stage: ClassVar[str]
+    cloud_name: ClassVar[str] = "sagemaker"
+
+    provider: str
+    options: dict[str, Any] = Field(default_factory=dict, description="That provider's options.")
+
+    @model_validator(mode="after")
+    def _runnable_inside(self) -> InnerProviderOptions:
+        if self.provider == self.cloud_name:
+            raise ValueError(f"the processing container cannot run the {self.cloud_name} provider itself")
+        if self.provider not in names(self.stage):
+            raise ValueError(f"unknown {self.stage} provider {self.provider!r} (known: {', '.join(names(self.stage))})")
+        provider_class(self.stage, self.provider).Options.model_validate(self.options)
+        return self
 
 
 @cache
