@@ -33,6 +33,12 @@ class View:
         """The object's silhouette: (S, S) bool."""
         return np.asarray(self.image.getchannel("A")) >= ALPHA_SOLID
 
+    def on_white(self) -> Image.Image:
+        """The picture flattened onto white (RGB): what single-image 3D models are trained on."""
+        flat = Image.new("RGB", self.image.size, (255, 255, 255))
+        flat.paste(self.image, mask=self.image.getchannel("A"))
+        return flat
+
     def rgb(self) -> np.ndarray:
         """sRGB colours in 0..1: (S, S, 3)."""
         return np.asarray(self.image.convert("RGB"), dtype=float) / 255.0

@@ -32,6 +32,14 @@ def resolve_device(setting: str) -> str:
     return setting
 
 
+def torch_device(settings: Settings) -> str:
+    """What every torch stage starts with: the worker's math-thread count set, and the device to run on."""
+    import torch
+
+    torch.set_num_threads(settings.worker_torch_threads)
+    return resolve_device(settings.sdxl_device)
+
+
 @lru_cache(maxsize=1)
 def load_pipeline(class_name: str, model_path: str, device: str) -> Any:
     """The diffusers pipeline ``class_name`` from ``model_path``: half precision on a GPU, full on the CPU."""
@@ -50,10 +58,7 @@ def load_pipeline(class_name: str, model_path: str, device: str) -> Any:
 
 def hot_pipeline(settings: Settings) -> tuple[Any, str]:
     """This process's pipeline for ``settings`` (loaded on first use) and the device it runs on."""
-    import torch
-
-    torch.set_num_threads(settings.worker_torch_threads)
-    device = resolve_device(settings.sdxl_device)
+    device = torch_device(settings)
     return load_pipeline(settings.sdxl_pipeline_class, settings.sdxl_model_path, device), device
 
 

@@ -67,13 +67,11 @@ class DiffusionImageGenerator(ImageGenerator):
 
     def generate(self, ctx: StageContext, prompt: str, azimuths: list[float], seed: int) -> list[Image.Image]:
         self.require_runtime(ctx.settings)
-        import torch
 
-        from shared.envgen.text_to_image import generate_image, load_pipeline, resolve_device
+        from shared.envgen.text_to_image import generate_image, load_pipeline, torch_device
 
         settings = ctx.settings
-        torch.set_num_threads(settings.worker_torch_threads)
-        device = resolve_device(settings.sdxl_device)
+        device = torch_device(settings)
         source, class_name = getattr(settings, self.model_setting), self.pipeline_class(settings)
         ctx.report(0.02, f"loading {class_name}")
         pipeline = load_pipeline(class_name, source, device)

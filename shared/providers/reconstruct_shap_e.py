@@ -82,17 +82,14 @@ class ShapEReconstructor(Reconstructor):
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
         self.require_runtime(ctx.settings)
         import torch
-        from PIL import Image
 
-        from shared.envgen.text_to_image import resolve_device
+        from shared.envgen.text_to_image import torch_device
 
         settings = ctx.settings
-        torch.set_num_threads(settings.worker_torch_threads)
-        device = resolve_device(settings.sdxl_device)
+        device = torch_device(settings)
         ctx.report(0.05, "loading Shap-E")
         pipeline = load_shap_e(settings.shap_e_model_path, device)
-        front = Image.new("RGB", views[0].image.size, (255, 255, 255))
-        front.paste(views[0].image, mask=views[0].image.getchannel("A"))
+        front = views[0].on_white()
         ctx.report(0.2, f"sampling Shap-E latents ({settings.shap_e_steps} steps)")
         generator = torch.Generator(device="cpu").manual_seed(int(ctx.request.get("seed") or 0))
         latents = pipeline(image=front, num_inference_steps=settings.shap_e_steps, guidance_scale=GUIDANCE_SCALE,

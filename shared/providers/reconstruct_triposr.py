@@ -47,17 +47,13 @@ class TripoSRReconstructor(Reconstructor):
 
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
         self.require_runtime(ctx.settings)
-        import torch
         import trimesh
-        from PIL import Image
 
         from shared.envgen.image_mesh import triposr_mesh
-        from shared.envgen.text_to_image import resolve_device
+        from shared.envgen.text_to_image import torch_device
 
-        torch.set_num_threads(ctx.settings.worker_torch_threads)
-        front = Image.new("RGB", views[0].image.size, (255, 255, 255))
-        front.paste(views[0].image, mask=views[0].image.getchannel("A"))
-        device = resolve_device(ctx.settings.sdxl_device)
+        front = views[0].on_white()
+        device = torch_device(ctx.settings)
         hero, how = triposr_mesh(front, ctx.settings.triposr_model_path, device)
         ctx.note(f"{how} on {device}")
         mesh = trimesh.Trimesh(hero.positions, hero.faces, process=False)
