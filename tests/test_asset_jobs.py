@@ -11,6 +11,7 @@ import trimesh
 from PIL import Image, ImageDraw
 
 from tests.conftest import wait_for_status
+from tests.media import png_bytes
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -21,9 +22,7 @@ def object_photo() -> bytes:
     draw = ImageDraw.Draw(image)
     for radius, shade in ((50, 150), (40, 190), (28, 230)):
         draw.ellipse((80 - radius, 80 - radius, 80 + radius, 80 + radius), fill=(shade, shade // 2, 40))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
+    return png_bytes(image)
 
 
 def test_photo_upload_to_a_textured_model(client):

@@ -17,16 +17,11 @@ from shared.assets.images import decode_image
 from shared.config import Settings
 from shared.errors import ImageTooLarge, InvalidImage, InvalidRequest, UrlRefused
 from shared.pipeline.assets import NORMALIZE_PROGRESS, normalize_images
+from tests.media import png_bytes
 from tests.stage_jobs import StageJob
 from tests.test_assets_fetch import Recorder, serve
 
 VIEW = 128
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def bomb_png(width: int, height: int) -> bytes:

@@ -32,6 +32,7 @@ from shared.providers import registry
 from shared.providers.images_diffusion import FluxImageGenerator, SDXLImageGenerator
 from shared.providers.reconstruct_shap_e import ShapEReconstructor, load_shap_e, to_trimesh
 from shared.providers.reconstruct_triposr import TripoSRReconstructor
+from tests.media import png_bytes
 from tests.stage_jobs import StageJob
 from tests.test_sdxl_triposr import cuda_available, tiny_pipeline
 
@@ -179,11 +180,9 @@ def test_triposr_says_what_is_missing(tmp_path):
     TripoSRReconstructor.check_available(settings)
     picture = Image.new("RGB", (64, 64), (255, 255, 255))
     picture.paste((200, 0, 0), (16, 16, 48, 48))
-    out = io.BytesIO()
-    picture.save(out, format="PNG")
     job = StageJob(tmp_path / "job", "image_to_3d", {"images": ["images/uploaded/p.png"]}, settings,
                    {"reconstruct": "triposr"})
-    job.objects.put_bytes("images/uploaded/p.png", out.getvalue())
+    job.objects.put_bytes("images/uploaded/p.png", png_bytes(picture))
     job.run("normalizing_images", NORMALIZE_PROGRESS, normalize_images)
     with pytest.raises(ProviderError, match=r"needs tsr installed \(tsr comes from TripoSR's source"):
         job.run("reconstructing_3d", RECONSTRUCT_PROGRESS, reconstruct)
@@ -198,13 +197,11 @@ def test_shap_e_meshes_the_first_view_with_a_tiny_pipeline_loaded_once(tmp_path)
     ShapEReconstructor.check_runtime(settings)
     picture = Image.new("RGB", (64, 64), (255, 255, 255))
     picture.paste((30, 160, 60), (16, 8, 48, 56))
-    out = io.BytesIO()
-    picture.save(out, format="PNG")
     raw = []
     for run in ("first", "second"):
         job = StageJob(tmp_path / run, "image_to_3d", {"images": ["images/uploaded/p.png"], "seed": 3}, settings,
                        {"reconstruct": "shap_e"})
-        job.objects.put_bytes("images/uploaded/p.png", out.getvalue())
+        job.objects.put_bytes("images/uploaded/p.png", png_bytes(picture))
         job.run("normalizing_images", NORMALIZE_PROGRESS, normalize_images)
         job.run("reconstructing_3d", RECONSTRUCT_PROGRESS, reconstruct)
         raw.append(job.artifact("reconstruction.glb"))

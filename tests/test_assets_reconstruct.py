@@ -28,16 +28,11 @@ from shared.pipeline.assets import (
     post_process,
     reconstruct,
 )
+from tests.media import png_bytes
 from tests.stage_jobs import StageJob
 
 WIDTH, HEIGHT = 320, 240
 BACKGROUND = (228, 230, 235)
-
-
-def png_bytes(image: Image.Image) -> bytes:
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def bottle_photo() -> tuple[Image.Image, np.ndarray]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import http.server
-import io
 import threading
 import time
 
 import pytest
 
 from shared.config import get_settings
+from tests.media import png_bytes as encode_png
 
 
 def png_bytes() -> bytes:
@@ -17,9 +17,7 @@ def png_bytes() -> bytes:
 
     image = Image.new("RGB", (96, 96), (240, 240, 240))
     ImageDraw.Draw(image).rectangle((24, 16, 72, 80), fill=(30, 90, 200))
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return encode_png(image)
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import io
 import json
 
 import pytest
 from PIL import Image
+
+from tests.media import png_bytes as encode_png
 
 
 def parse_sse(text: str) -> list[tuple[str, dict]]:
@@ -39,9 +40,7 @@ def test_event_stream_of_unknown_job_is_404(client):
 
 
 def png_bytes(size=(32, 24)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", size, (200, 30, 30)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    return encode_png(Image.new("RGB", size, (200, 30, 30)))
 
 
 def test_upload_image_is_sniffed_and_stored(client, data_dir):

@@ -26,15 +26,11 @@ from shared.pipeline.assets import POSTPROCESS_PROGRESS, RECONSTRUCTION, post_pr
 from shared.pipeline.splat import EXTRACT_PROGRESS, extract_frames
 from shared.splat.sample_video import encode_video
 from tests.conftest import wait_for_status
+from tests.media import moving_pattern
 from tests.stage_jobs import StageJob
 
 # Python with numpy, PyAV, PIL and trimesh loaded takes ~150 MB; one 8K frame decoded is ~50 MB more.
 PEAK_RSS_BOUND_MB = 400
-
-
-def moving_pattern(count: int, size: tuple[int, int] = (96, 64)) -> list[np.ndarray]:
-    texture = (np.random.default_rng(0).random((size[1], size[0] * 2, 3)) * 255).astype(np.uint8)
-    return [np.ascontiguousarray(texture[:, i * 4:i * 4 + size[0]]) for i in range(count)]
 
 
 def _patched(data: bytes, box: bytes, offset: int, fmt: str, value: int) -> bytes:

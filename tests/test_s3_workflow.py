@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from shared.config import get_settings
 from shared.errors import InvalidRequest
 from shared.jobs import get_job_store
 from shared.storage import get_object_store
+from tests.media import png_bytes
 
 COLLECTION = "3d_models"
 
@@ -24,9 +24,7 @@ def object_photo(number: int) -> bytes:
     draw = ImageDraw.Draw(image)
     colour = (40 + 4 * number % 200, 200 - 3 * number % 160, 60 + 5 * number % 180)
     draw.ellipse((18 + number % 7, 20, 78, 76 - number % 5), fill=colour)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return png_bytes(image)
 
 
 def wait_ready(task_id: str, timeout_s: float = 50) -> dict:

@@ -16,6 +16,7 @@ from shared.errors import InvalidRequest
 from shared.pipeline.splat import EXTRACT_PROGRESS, extract_frames
 from shared.splat.frames import Frame, Sampling, select_frames, sharpness
 from shared.splat.sample_video import encode_video
+from tests.media import moving_pattern
 from tests.stage_jobs import StageJob
 
 
@@ -24,13 +25,6 @@ class SplatJob(StageJob):
 
     def __init__(self, root: Path, request: dict, settings: Settings, providers: dict | None = None) -> None:
         super().__init__(root, "splat", request, settings, providers or {"train": "points"})
-
-
-def moving_pattern(count: int, size: tuple[int, int] = (96, 64), seed: int = 0) -> list[np.ndarray]:
-    rng = np.random.default_rng(seed)
-    width, height = size
-    texture = (rng.random((height, width * 2, 3)) * 255).astype(np.uint8)
-    return [np.ascontiguousarray(texture[:, i * 4:i * 4 + width]) for i in range(count)]
 
 
 def small_settings(tmp_path: Path, **overrides) -> Settings:
