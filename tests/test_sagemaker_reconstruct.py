@@ -118,13 +118,15 @@ def test_the_stage_waits_while_running_and_fails_with_sagemakers_reason(moto_ser
     ctx = job.context("reconstructing_3d", RECONSTRUCT_PROGRESS)
     client = cloud.sagemaker_client(job.settings)
     name = processing_job_name(job.job_id)
+    # Submitted for real (moto); from then on SageMaker's answers about it are the case's.
+    assert cloud.submit_processing_job(client, job.settings, job.job_id, ctx.job,
+                                       job.settings.resolved_object_store_url) == name
     answer = {"ProcessingJobName": name, "ProcessingJobStatus": status, "ResponseMetadata": {}}
     if done is None:
         answer.update(FailureReason="AlgorithmError: exit 1", ExitMessage="mmf processing job failed: boom")
     client.meta.events.register("before-call.sagemaker.DescribeProcessingJob",
                                 lambda **_: (AWSResponse("https://sagemaker", 200, {}, None), answer))
     monkeypatch.setattr(cloud, "sagemaker_client", lambda settings: client)
-    monkeypatch.setattr(cloud, "submit_processing_job", lambda *args: name)
 
     if done is None:
         with pytest.raises(ProviderError, match=f"{name} {status.lower()}: AlgorithmError: exit 1; .*boom"):
