@@ -7,6 +7,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,12 @@ import pytest
 from infra.local.stack import free_port
 from shared.config import Settings
 from shared.envgen.rules import plan_from_prompt
+from shared.pipeline.context import StageContext
+from shared.pipeline.env import PLAN_PROGRESS
 from shared.providers.plan_llm import LLMPlanner
 from shared.providers.registry import provider_class
 from shared.schemas.scene_plan import ScenePlan
+from tests.stage_jobs import StageJob
 
 MODEL = "planner-test-model"
 PROMPT = "a misty pine forest at dawn"
@@ -79,19 +83,14 @@ def llm_server():
     thread.join(5)
 
 
-class FakeContext:
-    """The slice of StageContext a planner uses: settings, progress and provenance notes."""
+def planning_context(root: Path, settings: Settings) -> StageContext:
+    """A real planning-stage context of an env job, in stores under ``root``."""
+    job = StageJob(root, "env", {"prompt": PROMPT}, settings, {"plan": "llm", "env": "stub"})
+    return job.context("planning", PLAN_PROGRESS)
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.notes: list[str] = []
-        self.reports: list[tuple[float, str]] = []
 
-    def note(self, message: str) -> None:
-        self.notes.append(message)
-
-    def report(self, fraction: float, message: str) -> None:
-        self.reports.append((fraction, message))
+def notes_of(ctx: StageContext) -> list[str]:
+    return ctx.jobs.get(ctx.job_id)["notes"]
 
 
 def settings_for(base_url: str, **overrides: Any) -> Settings:
@@ -110,20 +109,20 @@ def model_plan(**changes: Any) -> dict[str, Any]:
     return {**plan, "setting": "llm_made", "seed": 999, "prompt": "what the model wrote", **changes}
 
 
-def rules_plan() -> dict[str, Any]:
-    return provider_class("plan", "rules")().plan(FakeContext(Settings()), PROMPT, SEED)
+def rules_plan(root: Path) -> dict[str, Any]:
+    return provider_class("plan", "rules")().plan(planning_context(root, Settings()), PROMPT, SEED)
 
 
-def test_valid_reply_is_used_with_the_callers_seed(llm_server):
+def test_valid_reply_is_used_with_the_callers_seed(llm_server, tmp_path):
     served = model_plan()
     llm_server.replies = [chat(json.dumps(served))]
-    ctx = FakeContext(settings_for(llm_server.base_url, llm_api_key="sk-test-key"))
+    ctx = planning_context(tmp_path, settings_for(llm_server.base_url, llm_api_key="sk-test-key"))
 
     plan = LLMPlanner().plan(ctx, PROMPT, SEED)
 
     assert plan == {**served, "seed": SEED, "prompt": PROMPT}
     assert ScenePlan.model_validate(plan).setting == "llm_made"
-    assert ctx.notes == [f"llm planner: plan by model {MODEL}"]
+    assert notes_of(ctx) == [f"llm planner: plan by model {MODEL}"]
     [request] = llm_server.requests
     assert request.path == "/v1/chat/completions"
     assert request.headers["Authorization"] == "Bearer sk-test-key"
@@ -137,16 +136,16 @@ def test_valid_reply_is_used_with_the_callers_seed(llm_server):
     assert json.loads(request.body["messages"][-1]["content"]) == {"prompt": PROMPT, "seed": SEED}
 
 
-def test_invalid_reply_is_repaired_once_quoting_the_errors(llm_server):
+def test_invalid_reply_is_repaired_once_quoting_the_errors(llm_server, tmp_path):
     invalid = json.dumps(model_plan(time_of_day="noon"))
     repaired = model_plan(weather="rainy")
     llm_server.replies = [chat(invalid), chat(f"```json\n{json.dumps(repaired)}\n```")]
-    ctx = FakeContext(settings_for(llm_server.base_url))
+    ctx = planning_context(tmp_path, settings_for(llm_server.base_url))
 
     plan = LLMPlanner().plan(ctx, PROMPT, SEED)
 
     assert plan == {**repaired, "seed": SEED, "prompt": PROMPT}
-    assert ctx.notes == [f"llm planner: plan by model {MODEL} after one repair"]
+    assert notes_of(ctx) == [f"llm planner: plan by model {MODEL} after one repair"]
     first, repair = llm_server.requests
     assert "Authorization" not in first.headers
     assert repair.body["messages"][:2] == first.body["messages"]
@@ -155,15 +154,15 @@ def test_invalid_reply_is_repaired_once_quoting_the_errors(llm_server):
     assert "time_of_day: Input should be 'dawn', 'day', 'dusk' or 'night'" in feedback
 
 
-def test_garbage_twice_falls_back_to_rules(llm_server):
+def test_garbage_twice_falls_back_to_rules(llm_server, tmp_path):
     llm_server.replies = [chat("Sure! Here is a lovely forest."), chat(json.dumps({"setting": "forest"}))]
-    ctx = FakeContext(settings_for(llm_server.base_url))
+    ctx = planning_context(tmp_path, settings_for(llm_server.base_url))
 
     plan = LLMPlanner().plan(ctx, PROMPT, SEED)
 
-    assert plan == rules_plan()
+    assert plan == rules_plan(tmp_path / "rules")
     assert len(llm_server.requests) == 2
-    [note] = ctx.notes
+    [note] = notes_of(ctx)
     assert note.startswith("llm planner: reply still invalid after one repair (")
     assert note.endswith("; fell back to rules")
 
@@ -174,7 +173,7 @@ def test_garbage_twice_falls_back_to_rules(llm_server):
     ("http_500", "answered HTTP 500"),
     ("unconfigured", "no LLM_BASE_URL configured"),
 ])
-def test_unreachable_llm_falls_back_to_rules(llm_server, failure, reason):
+def test_unreachable_llm_falls_back_to_rules(llm_server, tmp_path, failure, reason):
     base_url = llm_server.base_url
     timeout = 5.0
     if failure == "down":
@@ -186,12 +185,12 @@ def test_unreachable_llm_falls_back_to_rules(llm_server, failure, reason):
         llm_server.replies = [(500, {"error": {"message": "model overloaded"}})]
     elif failure == "unconfigured":
         base_url = ""
-    ctx = FakeContext(Settings(llm_base_url=base_url, llm_model=MODEL, llm_timeout_s=timeout))
+    ctx = planning_context(tmp_path, Settings(llm_base_url=base_url, llm_model=MODEL, llm_timeout_s=timeout))
 
     plan = LLMPlanner().plan(ctx, PROMPT, SEED)
 
-    assert plan == rules_plan()
-    [note] = ctx.notes
+    assert plan == rules_plan(tmp_path / "rules")
+    [note] = notes_of(ctx)
     assert note.startswith("llm planner: ") and reason in note, note
     assert note.endswith("; fell back to rules")
     assert len(llm_server.requests) == (1 if failure in ("timeout", "http_500") else 0)

@@ -24,14 +24,18 @@ import pytest
 from PIL import Image
 from pydantic import ValidationError
 
+from shared.config import get_settings
 from shared.envgen.procedural import build_scene
 from shared.envgen.props import BUILDERS
 from shared.envgen.recipes import RECIPES
 from shared.envgen.rules import plan_from_prompt
 from shared.errors import ProviderError
+from shared.pipeline.context import StageContext
+from shared.pipeline.env import SCENE_PROGRESS
 from shared.providers.plan_stub import StubPlanner
 from shared.providers.registry import provider_class
 from shared.schemas.scene_plan import OBJECT_KINDS, ScenePlan
+from tests.stage_jobs import StageJob
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATE = ROOT / "tools" / "gltf" / "validate.mjs"
@@ -219,41 +223,43 @@ def test_an_impossible_budget_is_a_clear_provider_error():
         build_scene(plan, budget_bytes=2000)
 
 
-class FakeContext:
-    """What the provider uses of a StageContext: progress reports and artifact writes."""
+def scene_stage(root: Path) -> tuple[StageJob, StageContext, list[tuple[float, str]]]:
+    """A real scene-stage context of an env job, with every progress report it makes also kept in a list."""
+    job = StageJob(root, "env", {"prompt": "alley"}, get_settings(), {"plan": "rules", "env": "procedural"})
+    ctx = job.context("generating_scene", SCENE_PROGRESS)
+    reports: list[tuple[float, str]] = []
+    report = ctx.report
 
-    def __init__(self) -> None:
-        self.reports: list[tuple[float, str]] = []
-        self.artifacts: dict[str, tuple[bytes, str | None]] = {}
+    def recording_report(fraction: float, message: str) -> None:
+        reports.append((fraction, message))
+        report(fraction, message)
 
-    def report(self, fraction: float, message: str) -> None:
-        self.reports.append((fraction, message))
-
-    def put_artifact(self, name: str, data: bytes, content_type: str | None = None) -> None:
-        self.artifacts[name] = (data, content_type)
+    ctx.report = recording_report
+    return job, ctx, reports
 
 
-def test_provider_writes_scene_and_thumbnail_and_reports_progress():
+def test_provider_writes_scene_and_thumbnail_and_reports_progress(tmp_path):
     plan, glb, _ = built("alley")
-    ctx = FakeContext()
+    job, ctx, reports = scene_stage(tmp_path)
     provider_class("env", "procedural")().generate(ctx, plan.model_dump(mode="json"))
-    assert ctx.artifacts["scene.glb"] == (glb, "model/gltf-binary")
-    png, content_type = ctx.artifacts["thumbnail.png"]
-    assert content_type == "image/png"
-    assert Image.open(io.BytesIO(png)).size == (512, 384)
-    fractions = [fraction for fraction, _ in ctx.reports]
+    assert job.artifact("scene.glb") == glb
+    assert job.record["artifacts"]["scene.glb"]["content_type"] == "model/gltf-binary"
+    assert job.record["artifacts"]["thumbnail.png"]["content_type"] == "image/png"
+    assert Image.open(io.BytesIO(job.artifact("thumbnail.png"))).size == (512, 384)
+    fractions = [fraction for fraction, _ in reports]
     assert len(fractions) >= 3 and fractions == sorted(fractions) and 0 <= fractions[0] <= fractions[-1] <= 1
-    assert any("props placed" in message for _, message in ctx.reports)
+    assert any("props placed" in message for _, message in reports)
 
 
-def test_provider_options_and_plans_are_checked():
+def test_provider_options_and_plans_are_checked(tmp_path):
     cls = provider_class("env", "procedural")
     with pytest.raises(ValidationError):
         cls({"glb_budget_bytes": 10})
     with pytest.raises(ValidationError):
         cls({"polygons": 5})
+    _, ctx, _ = scene_stage(tmp_path)
     with pytest.raises(ProviderError, match="not a valid ScenePlan"):
-        cls().generate(FakeContext(), {"setting": "forest"})
+        cls().generate(ctx, {"setting": "forest"})
 
 
 def test_stub_plan_builds_its_crates():
