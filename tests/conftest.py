@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
 from infra.local import stack
+
+T = TypeVar("T")
 
 REAL_MONGO_URI = os.environ.pop("MONGO_URI", None)
 _DATA_DIR = Path(tempfile.mkdtemp(prefix="mmf-tests-"))
@@ -122,12 +125,23 @@ def client(redis_server):
         yield test_client
 
 
+def poll(fetch: Callable[[], T], done: Callable[[T], bool], timeout_s: float, what: str,
+         interval_s: float = 0.05) -> T:
+    """``fetch()`` until ``done`` holds for what it returned; that value. A timeout names ``what``, last value too."""
+    last: list[T] = []
+
+    def holds() -> bool:
+        last[:] = [fetch()]
+        return done(last[0])
+
+    try:
+        stack.wait_until(holds, timeout_s, what, interval_s)
+    except TimeoutError as timeout:
+        raise AssertionError(f"{timeout}; last seen: {last[0] if last else None}") from None
+    return last[0]
+
+
 def wait_for_status(client, job_id: str, statuses: set[str] = TERMINAL, timeout_s: float = 60) -> dict:
     """Poll the status route until the job reaches one of ``statuses``; return the job."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        body = client.get(f"/v1/generations/{job_id}").json()
-        if body["status"] in statuses:
-            return body
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} still {body['status']} after {timeout_s}s: {body}")
+    return poll(lambda: client.get(f"/v1/generations/{job_id}").json(), lambda body: body["status"] in statuses,
+                timeout_s, f"job {job_id} to reach {sorted(statuses)}")

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import http.server
 import threading
-import time
 
 import pytest
 
 from shared.config import get_settings
+from tests.conftest import poll
 from tests.media import png_bytes as encode_png
 
 
@@ -45,15 +45,16 @@ def picture_server():
 def follow(client, job_id: str, timeout_s: float = 50) -> tuple[dict, list[str]]:
     """Poll ``/3d/status`` until the job ends; the last reply and every state seen, in order."""
     seen: list[str] = []
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+
+    def status() -> dict:
         body = client.get(f"/3d/status/{job_id}").json()
         if not seen or seen[-1] != body["state"]:
             seen.append(body["state"])
-        if body["state"] in ("completed", "failed"):
-            return body, seen
-        time.sleep(0.03)
-    raise AssertionError(f"job {job_id} still {seen[-1]} after {timeout_s}s")
+        return body
+
+    body = poll(status, lambda body: body["state"] in ("completed", "failed"), timeout_s, f"job {job_id} to end",
+                interval_s=0.03)
+    return body, seen
 
 
 def test_prompt_to_a_downloadable_glb(client, worker):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import time
 from datetime import datetime
 
 from celery.signals import task_postrun, task_prerun
@@ -13,7 +12,7 @@ from celery.signals import task_postrun, task_prerun
 import workers.logging_signals  # noqa: F401  (connects the signal receivers under test)
 from shared.config import Settings
 from shared.logs import ContextFilter, JsonFormatter, TextFormatter, configure_logging, log_context, make_handler
-from tests.conftest import wait_for_status
+from tests.conftest import poll, wait_for_status
 
 
 def capture(formatter: logging.Formatter) -> tuple[logging.Logger, io.StringIO]:
@@ -101,17 +100,11 @@ def test_configure_logging_replaces_only_its_own_handler():
 
 def _worker_lines(path, job_id: str, until, timeout_s: float = 10) -> list[dict]:
     """The worker's JSON lines about ``job_id``, once ``until(lines)`` holds (the log trails the job store)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = []
-        for raw in path.read_text().splitlines():
-            if raw.startswith("{"):
-                entry = json.loads(raw)
-                if entry.get("job_id") == job_id:
-                    found.append(entry)
-        if until(found) or time.monotonic() > deadline:
-            return found
-        time.sleep(0.1)
+    def lines() -> list[dict]:
+        entries = (json.loads(raw) for raw in path.read_text().splitlines() if raw.startswith("{"))
+        return [entry for entry in entries if entry.get("job_id") == job_id]
+
+    return poll(lines, until, timeout_s, f"the worker's log lines about job {job_id}", interval_s=0.1)
 
 
 def test_a_real_worker_logs_json_lines_with_the_job_and_task_ids(client, worker, data_dir):

@@ -11,6 +11,7 @@ from shared.config import get_settings
 from shared.errors import InvalidRequest
 from shared.jobs import get_job_store
 from shared.storage import get_object_store
+from tests.conftest import poll
 from tests.media import png_bytes
 
 COLLECTION = "3d_models"
@@ -28,13 +29,8 @@ def object_photo(number: int) -> bytes:
 
 
 def wait_ready(task_id: str, timeout_s: float = 50) -> dict:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = s3_workflow.get_task_status(task_id)
-        if status["ready"]:
-            return status
-        time.sleep(0.1)
-    raise AssertionError(f"task {task_id} not ready after {timeout_s}s: {status}")
+    return poll(lambda: s3_workflow.get_task_status(task_id), lambda status: status["ready"], timeout_s,
+                f"task {task_id} to be ready", interval_s=0.1)
 
 
 def test_model_keys_follow_the_naming_convention():
