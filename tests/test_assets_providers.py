@@ -34,17 +34,11 @@ from shared.providers.reconstruct_shap_e import ShapEReconstructor, load_shap_e,
 from shared.providers.reconstruct_triposr import TripoSRReconstructor
 from tests.media import png_bytes
 from tests.stage_jobs import StageJob
-from tests.test_sdxl_triposr import cuda_available, tiny_pipeline
+from tests.test_sdxl_triposr import cuda_available, pipeline_folder
+
+__all__ = ["pipeline_folder"]  # the fixture, imported so pytest finds it here
 
 GPU_REASON = "needs a CUDA GPU: fp16 pipelines on cuda"
-
-
-@pytest.fixture(scope="module")
-def pipeline_folder(tmp_path_factory) -> Path:
-    import torch
-
-    torch.set_num_threads(1)
-    return tiny_pipeline(tmp_path_factory.mktemp("tiny-sd"))
 
 
 def marching_cubes_tables() -> tuple[Any, Any]:

@@ -31,15 +31,13 @@ from shared.cloud.sagemaker import (
     submit_processing_job,
 )
 from shared.config import Settings
-from shared.jobs import Status
 from shared.jobs.base import new_job_record
-from shared.jobs.sqlite import SQLiteJobStore
-from shared.pipeline.context import StageContext
 from shared.pipeline.env import CLOUD_SCENE, SCENE_PROGRESS, generate_scene_in_cloud
 from shared.providers.registry import provider_class
 from shared.schemas.manifest import validate_manifest
 from shared.storage.factory import open_object_store
 from shared.storage.s3 import S3ObjectStore
+from tests.stage_jobs import StageJob
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTRY = "123456789012.dkr.ecr.us-east-1.amazonaws.com/mmf-envgen"
@@ -296,14 +294,11 @@ def test_entrypoint_refuses_a_malformed_job_or_a_local_store(moto_server, bucket
 
 def test_cloud_stage_records_the_containers_scene(moto_server, bucket, tmp_path):
     settings = sm_settings(moto_server, object_store_url=f"s3://{bucket}/assets")
-    jobs = SQLiteJobStore(tmp_path / "jobs.sqlite3")
-    request = {"kind": "env", "prompt": "a cloud-built park", "seed": 3,
-               "options": {"env": {"provider": "stub"}}}
-    record = new_job_record("env", request, {"plan": "stub", "env": "sagemaker"})
-    jobs.create(record)
-    jobs.transition(record["job_id"], Status.RUNNING)
-    ctx = StageContext(jobs.get(record["job_id"]), "generating_scene", SCENE_PROGRESS, jobs,
-                       open_object_store(settings), settings, tmp_path)
+    request = {"prompt": "a cloud-built park", "seed": 3, "options": {"env": {"provider": "stub"}}}
+    job = StageJob(tmp_path, "env", request, settings, {"plan": "stub", "env": "sagemaker"},
+                   objects=open_object_store(settings))
+    ctx = job.context("generating_scene", SCENE_PROGRESS)
+    jobs, record = job.jobs, job.record
     plan = {"prompt": "a cloud-built park", "seed": 3}
     ctx.put_artifact("plan.json", json.dumps(plan).encode(), "application/json")
 

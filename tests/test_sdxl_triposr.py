@@ -24,15 +24,13 @@ from shared.envgen.image_mesh import silhouette_mesh
 from shared.envgen.rules import plan_from_prompt
 from shared.envgen.text_to_image import load_pipeline
 from shared.errors import ProviderUnavailable
-from shared.jobs import Status
-from shared.jobs.base import new_job_record
-from shared.jobs.sqlite import SQLiteJobStore
 from shared.pipeline.context import StageContext
 from shared.pipeline.env import SCENE_PROGRESS
 from shared.providers import env_sdxl_triposr
 from shared.providers.registry import provider_class
 from shared.schemas.scene_plan import OBJECT_KINDS
 from shared.storage.factory import open_object_store
+from tests.stage_jobs import StageJob
 
 PROP_NAME = re.compile(rf"^({'|'.join(OBJECT_KINDS)})_\d{{3}}$")
 GPU_REASON = "needs a CUDA GPU: fp16 SDXL on cuda"
@@ -100,16 +98,10 @@ def gpu_settings(folder: Path, tmp_path: Path, **overrides: Any) -> Settings:
 
 
 def running_context(settings: Settings, tmp_path: Path, options: dict[str, Any]) -> StageContext:
-    """A real stage context: a job in a SQLite job store, artifacts in a local object store."""
-    jobs = SQLiteJobStore(tmp_path / "jobs.sqlite3")
-    record = new_job_record("env", {"kind": "env", "prompt": "a farm", "options": {"env": options}},
-                            {"plan": "rules", "env": "sdxl_triposr"})
-    jobs.create(record)
-    jobs.transition(record["job_id"], Status.RUNNING)
-    workdir = tmp_path / "work"
-    workdir.mkdir(exist_ok=True)
-    return StageContext(jobs.get(record["job_id"]), "generating_scene", SCENE_PROGRESS, jobs,
-                        open_object_store(settings), settings, workdir)
+    """A real stage context: a job in a SQLite job store, artifacts in the settings' object store."""
+    job = StageJob(tmp_path, "env", {"prompt": "a farm", "options": {"env": options}}, settings,
+                   {"plan": "rules", "env": "sdxl_triposr"}, objects=open_object_store(settings))
+    return job.context("generating_scene", SCENE_PROGRESS)
 
 
 def run_provider(settings: Settings, tmp_path: Path, plan: dict[str, Any], options: dict[str, Any]) -> StageContext:

@@ -21,12 +21,9 @@ from shared.config import Settings
 from shared.errors import ProviderUnavailable
 from shared.providers.registry import provider_class
 from shared.splat.convert import SH_C0
+from tests.test_sdxl_triposr import cuda_available
 
 torch = pytest.importorskip("torch")
-
-
-def has_cuda() -> bool:
-    return torch.cuda.is_available()
 
 
 @pytest.fixture(autouse=True)
@@ -65,7 +62,7 @@ def test_ssim_and_config():
     assert gsplat_train.TrainConfig.from_settings(Settings(), iterations=30).iterations == 30
 
 
-@pytest.mark.skipif(has_cuda(), reason="this machine has a CUDA GPU")
+@pytest.mark.skipif(cuda_available(), reason="this machine has a CUDA GPU")
 def test_gsplat_says_it_needs_a_gpu_here():
     with pytest.raises(ProviderUnavailable, match="gsplat"):
         provider_class("train", "gsplat").check_runtime(Settings())

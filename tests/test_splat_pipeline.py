@@ -29,8 +29,8 @@ from shared.pipeline.splat import (
 )
 from shared.splat.ply import Gaussians, open_ply
 from shared.splat.sample_video import FRAMES, HEIGHT, WIDTH, encode_video, orbit_frames
+from tests.test_sdxl_triposr import cuda_available
 from tests.test_splat_convert import check_round_trip
-from tests.test_splat_gsplat import has_cuda
 from tests.test_splat_video import SplatJob
 
 
@@ -119,7 +119,7 @@ def test_gsplat_views_load_on_the_cpu_and_see_the_sparse_points(finished, tmp_pa
         assert inside.mean() > 0.3  # each view sees a good part of the cloud
 
 
-@pytest.mark.skipif(not has_cuda(), reason="gsplat's rasterizer needs a CUDA GPU; this machine has none")
+@pytest.mark.skipif(not cuda_available(), reason="gsplat's rasterizer needs a CUDA GPU; this machine has none")
 def test_gsplat_trains_from_the_sfm_model(finished):
     ctx = finished.context("training_splats", TRAIN_PROGRESS)
     ctx.job = {**ctx.job, "providers": {"train": "gsplat"},
