@@ -116,15 +116,21 @@ class RecordingStrategy:
         self.steps.append(step)
 
 
-def test_training_loop_drives_rasterizer_strategy_and_optimizers(tmp_path, monkeypatch):
+@pytest.fixture
+def strategies(monkeypatch) -> list[RecordingStrategy]:
+    """gsplat as the training loop sees it, with the CPU stand-in rasteriser; the strategies it made."""
+    made: list[RecordingStrategy] = []
+    fake = types.ModuleType("gsplat")
+    fake.rasterization = soft_rasterization
+    fake.DefaultStrategy = lambda **kwargs: made.append(RecordingStrategy(**kwargs)) or made[-1]
+    monkeypatch.setitem(sys.modules, "gsplat", fake)
+    return made
+
+
+def test_training_loop_drives_rasterizer_strategy_and_optimizers(tmp_path, strategies):
     from shared.splat import gsplat_train
     from shared.splat.gaussians import from_points
 
-    strategies: list[RecordingStrategy] = []
-    fake = types.ModuleType("gsplat")
-    fake.rasterization = soft_rasterization
-    fake.DefaultStrategy = lambda **kwargs: strategies.append(RecordingStrategy(**kwargs)) or strategies[-1]
-    monkeypatch.setitem(sys.modules, "gsplat", fake)
 
     rng = np.random.default_rng(1)
     points = rng.uniform(-0.5, 0.5, size=(40, 3))
@@ -152,16 +158,11 @@ def test_training_loop_drives_rasterizer_strategy_and_optimizers(tmp_path, monke
     assert last_loss < first_loss
 
 
-def test_growth_stops_before_the_splat_limit(tmp_path, monkeypatch):
+def test_growth_stops_before_the_splat_limit(tmp_path, strategies):
     """A refinement can double the count, so refining stops once half the PLY limit is reached."""
     from shared.splat import gsplat_train
     from shared.splat.gaussians import from_points
 
-    strategies: list[RecordingStrategy] = []
-    fake = types.ModuleType("gsplat")
-    fake.rasterization = soft_rasterization
-    fake.DefaultStrategy = lambda **kwargs: strategies.append(RecordingStrategy(**kwargs)) or strategies[-1]
-    monkeypatch.setitem(sys.modules, "gsplat", fake)
     rng = np.random.default_rng(2)
     path = tmp_path / "view.png"
     Image.fromarray((rng.random((24, 32, 3)) * 255).astype(np.uint8)).save(path)
