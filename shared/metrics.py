@@ -89,9 +89,9 @@ def observe_stage(kind: str, stage: str, provider: str | None, seconds: float) -
     ])
 
 
-def count_job_outcome(kind: str, status: str) -> None:
-    """A job of ``kind`` reached ``status`` (call once per transition that this caller made happen)."""
-    _record("a job status", [("hincrby", JOBS_KEY, _field(kind, status), 1)])
+def count_job_outcome(kind: str, status: str, jobs: int = 1) -> None:
+    """``jobs`` jobs of ``kind`` reached ``status`` (count only the transitions this caller made happen)."""
+    _record("a job status", [("hincrby", JOBS_KEY, _field(kind, status), jobs)])
 
 
 def count_provider_error(stage: str, provider: str | None, code: str) -> None:

@@ -104,15 +104,18 @@ def test_ready_names_the_broker_when_it_is_down(client):
 def test_enqueue_failure_is_503_and_job_failed(client):
     from celery import Celery
 
+    from shared.jobs import get_job_store
+    from shared.pipeline.submission import JobSender, Submissions
+
     broken = Celery("broken", set_as_current=False)
     broken.conf.update(broker_url=f"redis://127.0.0.1:{free_port()}/0",
                        broker_connection_retry=False, broker_connection_max_retries=0,
                        broker_transport_options={"max_retries": 0})
-    client.app.dependency_overrides[deps.celery] = lambda: broken
+    client.app.state.submissions = Submissions(get_job_store(), JobSender(broken))
     try:
         response = post(client, {"kind": "env", "prompt": "nowhere to go"})
     finally:
-        client.app.dependency_overrides.clear()
+        del client.app.state.submissions
     assert response.status_code == 503 and response.json()["code"] == "broker_unavailable"
     jobs = client.get("/v1/generations", params={"limit": 1}).json()["items"]
     assert jobs[0]["status"] == "failed" and jobs[0]["request"]["prompt"] == "nowhere to go"

@@ -8,7 +8,6 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from apps.api import deps
 from apps.api.auth import hash_key
 from apps.api.main import create_app
 from apps.api.routes import docs
@@ -24,9 +23,7 @@ PATH_PARAM_VALUES = {"job_id": "0123456789abcdef0123456789abcdef", "artifact": "
 def keyed_client(**overrides) -> TestClient:
     settings = get_settings().model_copy(update={"api_keys": {"alice": hash_key("alice-key"),
                                                               "bob": hash_key("bob-key")}, **overrides})
-    app = create_app()
-    app.dependency_overrides[deps.settings] = lambda: settings
-    return TestClient(app)
+    return TestClient(create_app(settings))
 
 
 @pytest.fixture

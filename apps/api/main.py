@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel
 
 from apps.api.errors import ERROR_RESPONSES, install_error_handlers
 from apps.api.limits import BodySizeLimit, form_limits
 from apps.api.routes import admin, compat, docs, events, files, generations, health, metrics, providers, uploads
 from apps.api.viewer import mount_viewer
-from shared.config import get_settings
+from shared.config import Settings, get_settings
 from shared.logs import configure_logging
+from shared.schemas.api import JobCreate
 from shared.version import CODE_VERSION
 
 
-def create_app() -> FastAPI:
-    settings = get_settings()
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API under ``settings`` (by default the environment's); the routes read them from ``app.state``."""
+    settings = settings or get_settings()
     configure_logging(settings)
     # openapi_url=None: FastAPI's document and docs pages are always public; routes/docs.py serves them
     # instead, behind the API key when keys are configured.
     app = FastAPI(title="MMF", version=CODE_VERSION, description="Prompts, images and videos into 3D assets.",
                   responses=ERROR_RESPONSES, form_limits=form_limits(settings), openapi_url=None)
+    app.state.settings = settings
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
@@ -35,4 +41,25 @@ def create_app() -> FastAPI:
     for module in (health, generations, events, files, uploads, providers, metrics, compat, admin, docs):
         app.include_router(module.router)
     mount_viewer(app, settings)
+    document_models(app, JobCreate)
     return app
+
+
+def document_models(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Add ``models`` (and the models they use) to the OpenAPI components: a route that reads its body
+    itself (``generations.create_generation``) refers to its model there, but FastAPI lists only the
+    models of declared parameters."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, nested in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, nested)
+                schemas[model.__name__] = schema
+        return app.openapi_schema
+
+    app.openapi = openapi

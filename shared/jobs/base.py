@@ -32,10 +32,10 @@ PREDECESSORS: dict[Status, tuple[Status, ...]] = {
     Status.CANCELED: (Status.QUEUED, Status.RUNNING),
 }
 
-JSON_FIELDS = (
+JSON_FIELDS = frozenset((
     "error", "request", "providers", "artifacts", "celery_task_ids", "timings", "notes", "attempts", "details",
     "webhooks",
-)
+))
 
 
 class DuplicateJob(Exception):

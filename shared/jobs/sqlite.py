@@ -20,6 +20,8 @@ COLUMNS = (
     "request_hash", "cache_key", "created_at", "updated_at", "started_at", "completed_at",
 )
 
+_EMPTY_JSON = {type(None): "null", dict: "{}", list: "[]"}
+
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS jobs (
     job_id TEXT PRIMARY KEY,
@@ -67,7 +69,12 @@ class SQLiteJobStore(JobStore):
 
     @staticmethod
     def _encode(field: str, value: Any) -> Any:
-        return json.dumps(value) if field in JSON_FIELDS else value
+        if field not in JSON_FIELDS:
+            return value
+        # A new record's JSON fields are mostly empty, and json.dumps costs microseconds even for {}:
+        # with ten such fields, that was a fifth of inserting a batch of submissions.
+        empty = _EMPTY_JSON.get(type(value)) if not value else None
+        return empty if empty is not None else json.dumps(value)
 
     @staticmethod
     def _decode(row: sqlite3.Row | None) -> dict[str, Any] | None:

@@ -143,13 +143,15 @@ def step_signatures(app: Celery, job: dict[str, Any]) -> list[Signature]:
     return signatures
 
 
-def enqueue(app: Celery, job: dict[str, Any], start: int = 0, countdown: float | None = None) -> None:
+def enqueue(app: Celery, job: dict[str, Any], start: int = 0, countdown: float | None = None,
+            producer: Any = None) -> None:
     """Send the job's steps from ``start`` on as one message: the first step, carrying the rest.
 
     This is the message ``celery.chain`` sends (the remaining steps last-first in its ``chain`` field,
     which the worker pops after each success), built directly: the chain's per-send cloning and
     freezing of every step was a fifth of what a submission cost. Asking for no result also keeps the
-    sender off the task's result channel, which would be a round trip per submission.
+    sender off the task's result channel, which would be a round trip per submission. ``producer``:
+    send through it (within its publish batch) instead of one from the app's pool.
     """
     first, *rest = step_signatures(app, job)[start:]
-    first.apply_async(chain=rest[::-1], countdown=countdown)
+    first.apply_async(chain=rest[::-1], countdown=countdown, producer=producer)

@@ -18,6 +18,12 @@ from shared.uploads import resolve_reference
 URL_SCHEMES = ("https://", "http://")
 
 
+def touches_stores(body: JobCreate) -> bool:
+    """Whether ``prepare_request`` may wait on the network or the object store (so an async caller
+    runs it in a thread): URLs are resolved, uploads and frame folders looked up."""
+    return bool(body.webhook_url or body.image_urls or body.images or body.kind == "splat")
+
+
 def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -> dict[str, Any]:
     """The job's request as stored: references resolved to object keys, plans normalised."""
     request = body.model_dump(mode="json", exclude_none=True)

@@ -176,9 +176,10 @@ def public_error(exc: BaseException) -> dict[str, Any]:
     return {"type": exc.__class__.__name__, "code": code, "message": message[:2000]}
 
 
-def fail_job(job_id: str, exc: BaseException, stage: str | None = None) -> bool:
-    """Mark the job failed (unless it already ended); True when this call failed it."""
-    jobs = get_job_store()
+def fail_job(job_id: str, exc: BaseException, stage: str | None = None, jobs: JobStore | None = None) -> bool:
+    """Mark the job failed (unless it already ended); True when this call failed it. ``jobs``: the store
+    the job is in, when not the process's own (``get_job_store``)."""
+    jobs = jobs or get_job_store()
     job = jobs.get(job_id)
     if job is None or job["status"] in TERMINAL:
         return False

@@ -1,7 +1,7 @@
 """The multi-view pipeline reference's routes (``/3d/…``) over our ordinary jobs.
 
-Jobs are created by ``create_generation`` itself, so validation, idempotency, the result cache and
-the broker-down behaviour are those of ``POST /v1/generations``. Status speaks the reference's
+Jobs are created by ``generations.submit``, so validation, idempotency, the result cache and the
+broker-down behaviour are those of ``POST /v1/generations``. Status speaks the reference's
 vocabulary: while a job runs, its stage maps onto the reference's states. Normalising uploaded
 pictures is reported as ``generating_images``: in the reference that step belongs to the image
 service (``/imagine/from-urls``), before reconstruction starts; ``finalizing`` (writing the
@@ -15,18 +15,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from starlette.concurrency import run_in_threadpool
 
 from apps.api.auth import Owner
 from apps.api.errors import ApiError
 from apps.api.routes.generations import (
-    CeleryDep,
-    Jobs,
     Objects,
     OwnedJob,
     SettingsDep,
+    SubmissionsDep,
     _download,
-    create_generation,
     main_artifact,
+    submit,
 )
 from shared.errors import validation_detail
 from shared.schemas.api import JobCreate
@@ -81,41 +81,42 @@ class CompatStatus(BaseModel):
     download_url: str | None = None
 
 
-def _submit(fields: dict[str, Any], response: Response, jobs: Jobs, objects: Objects, settings: SettingsDep,
-            app: CeleryDep, owner: str, idempotency_key: str | None) -> CompatCreated:
+async def _submit(fields: dict[str, Any], response: Response, settings: SettingsDep,
+                  submissions: SubmissionsDep, owner: str, idempotency_key: str | None) -> CompatCreated:
     try:
         body = JobCreate(**fields)
     except ValidationError as error:
         raise ApiError(422, "validation_error", "the request is not valid", validation_detail(error)) from None
-    created = create_generation(body, response, jobs, objects, settings, app, owner, idempotency_key)
-    response.headers["Location"] = f"/3d/status/{created.job_id}"
-    return CompatCreated(job_id=created.job_id,
-                         status_url=f"{settings.resolved_public_base_url}/3d/status/{created.job_id}")
+    job, _ = await submit(body, settings, submissions, owner, idempotency_key)
+    response.headers["Location"] = f"/3d/status/{job['job_id']}"
+    status_url = f"{settings.resolved_public_base_url}/3d/status/{job['job_id']}"
+    return CompatCreated(job_id=job["job_id"], status_url=status_url)
 
 
 @router.post("/generate", status_code=202, response_model=CompatCreated)
-def generate(body: GenerateBody, response: Response, jobs: Jobs, objects: Objects, settings: SettingsDep,
-             app: CeleryDep, owner: Owner,
-             idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CompatCreated:
+async def generate(body: GenerateBody, response: Response, settings: SettingsDep,
+                   submissions: SubmissionsDep, owner: Owner,
+                   idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CompatCreated:
     """Prompt -> 3D: a ``text_to_3d`` job."""
     fields = {"kind": "text_to_3d", **body.model_dump()}
-    return _submit(fields, response, jobs, objects, settings, app, owner, idempotency_key)
+    return await _submit(fields, response, settings, submissions, owner, idempotency_key)
 
 
 @router.post("/from-image", status_code=202, response_model=CompatCreated)
-def from_image(body: FromImageBody, response: Response, jobs: Jobs, objects: Objects, settings: SettingsDep,
-               app: CeleryDep, owner: Owner,
-               idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CompatCreated:
+async def from_image(body: FromImageBody, response: Response, objects: Objects, settings: SettingsDep,
+                     submissions: SubmissionsDep, owner: Owner,
+                     idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CompatCreated:
     """Pictures -> 3D: an ``image_to_3d`` job; paths are copied into the object store first (INPUTS_DIR only)."""
     from shared.s3_workflow import upload_input_file
 
     fields: dict[str, Any] = {"kind": "image_to_3d", "output_format": body.output_format,
                               "quality_tier": body.quality_tier}
     if body.image_paths is not None:
-        fields["images"] = [upload_input_file(path, objects, settings) for path in body.image_paths]
+        fields["images"] = [await run_in_threadpool(upload_input_file, path, objects, settings)
+                            for path in body.image_paths]
     else:
         fields["image_urls"] = body.image_urls
-    return _submit(fields, response, jobs, objects, settings, app, owner, idempotency_key)
+    return await _submit(fields, response, settings, submissions, owner, idempotency_key)
 
 
 def _asset_job(job: dict[str, Any]) -> dict[str, Any]:
