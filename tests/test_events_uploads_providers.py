@@ -148,3 +148,27 @@ def test_providers_listing_names_defaults_and_options(client):
     assert by_name["sagemaker"]["available"] is False and "S3" in by_name["sagemaker"]["unavailable_reason"]
     assert "glb_budget_bytes" in by_name["procedural"]["options_schema"]["properties"]
     assert "glb" in listing["output_formats"]
+
+
+def test_the_server_reads_no_more_body_than_declared(live_api):
+    """``BodySizeLimit`` counts only chunked bodies: behind uvicorn, bytes past a declared length are
+    not body but the start of the next request, which is refused without reaching a route."""
+    import socket
+    from urllib.parse import urlsplit
+
+    address = urlsplit(live_api)
+    body = b'{"kind": "env", "prompt": "x"}' + b" " * (4 * 1024 * 1024)
+    head = (f"POST /v1/generations HTTP/1.1\r\nHost: {address.hostname}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 30\r\n\r\n").encode()
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(head + body[:65536])
+        replies = b""
+        while b"HTTP/1.1 400" not in replies:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            replies += chunk
+    statuses = [line.split()[1] for line in replies.split(b"\r\n") if line.startswith(b"HTTP/1.1 ")]
+    # The declared 30 bytes are a job (202, unless the server refused the rest first); the rest is
+    # refused as a malformed request, never read as more body.
+    assert statuses[-1] == b"400" and set(statuses) <= {b"202", b"400"} and statuses.count(b"202") <= 1

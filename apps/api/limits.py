@@ -38,8 +38,12 @@ class BodySizeLimit:
             return
         limit = self.upload_limit if scope["path"].startswith(self.upload_prefix) else self.default_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._reject(scope, receive, send, limit)
+        if declared is not None and declared.isdigit():
+            if int(declared) > limit:
+                await self._reject(scope, receive, send, limit)
+                return
+            # The server reads no more than a declared length: only a chunked body needs counting.
+            await self.app(scope, receive, send)
             return
         seen = 0
         started = rejected = False
