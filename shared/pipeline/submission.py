@@ -135,12 +135,26 @@ def record_and_send(jobs: JobStore, sender: JobSender, batch: list[dict[str, Any
 class Submissions:
     """Group commit for new jobs: the first submission starts a writer that takes, batch after batch,
     whatever has arrived, and writes it in a worker thread (``record_and_send``) while the event loop
-    goes on taking requests. One writer at a time per process."""
+    goes on taking requests. One writer at a time per process.
+
+    Before taking a batch the writer lets the event loop run a few passes: requests already read but
+    not yet at ``submit`` join this batch instead of the next, so a batch's fixed cost (a commit, a
+    round trip, a thread hop) is shared by more jobs. Measured (wrk, 2 API processes): 0 passes gave
+    batches of 1 to 8 jobs at concurrency 16, 8 passes 16; submissions/s rose from about 2,700-3,300
+    to 3,600-3,800 there and from 4,300-4,500 to 5,000-5,100 at concurrency 64. A lone submission
+    waits for nothing but the passes themselves (no change measurable at concurrency 1).
+    """
+
+    gather_passes = 8
 
     def __init__(self, jobs: JobStore, sender: JobSender) -> None:
         self.jobs, self.sender = jobs, sender
         self._waiting: list[tuple[dict[str, Any], asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
+
+    async def _gather(self) -> None:
+        for _ in range(self.gather_passes):
+            await asyncio.sleep(0)
 
     async def submit(self, job: dict[str, Any]) -> None:
         """Return once ``job`` is recorded and sent; raise ``DuplicateJob`` or ``NotSent`` as above."""
@@ -152,6 +166,7 @@ class Submissions:
 
     async def _write_batches(self) -> None:
         while self._waiting:
+            await self._gather()
             batch, self._waiting = self._waiting, []
             try:
                 outcomes = await anyio.to_thread.run_sync(
