@@ -216,3 +216,14 @@ def test_cache_key_lookup_finds_only_completed_jobs_of_the_owner(store):
     assert store.find_completed_by_cache_key("o", "addr")["job_id"] == done
     assert store.find_completed_by_cache_key("o", "other") is None
     assert store.find_completed_by_cache_key("nobody", "addr") is None
+
+
+def test_new_ids_are_unique_and_sort_by_creation():
+    from shared.jobs.base import new_job_id
+
+    ids = [new_job_id() for _ in range(5000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(job_id) == 32 and int(job_id, 16) >= 0 for job_id in ids)
+    stamps = [job_id[:12] for job_id in ids]
+    assert stamps == sorted(stamps)  # made in this order, so sorted by time
+    assert len({job_id[12:] for job_id in ids}) == len(ids)  # the random part alone tells them apart

