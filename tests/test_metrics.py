@@ -116,8 +116,15 @@ def test_impossible_durations_are_dropped(seconds, caplog):
 
 @pytest.mark.usefixtures("worker")
 def test_the_jobs_just_run_are_counted(client):
-    from tests.conftest import wait_for_status
+    from shared.jobs import get_job_store
+    from tests.conftest import poll, wait_for_status
 
+    def env_jobs_in_flight() -> list[str]:
+        store = get_job_store()
+        return [job["job_id"] for status in ("queued", "running") for job in store.list(kind="env", status=status)]
+
+    # The counters are the whole service's: the env jobs earlier tests left running would count too.
+    poll(env_jobs_in_flight, lambda ids: not ids, 180, "the env jobs of earlier tests to end")
     before = scrape(client)
     stub = {"plan": "stub", "env": "stub"}
     done = client.post("/v1/generations", json={"kind": "env", "prompt": "counted", "providers": stub,

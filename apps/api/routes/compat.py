@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from apps.api.auth import Owner
 from apps.api.errors import ApiError
 from apps.api.routes.generations import (
+    IDEMPOTENCY_KEY_MAX_CHARS,
     Objects,
     OwnedJob,
     SettingsDep,
@@ -32,6 +33,8 @@ from shared.errors import validation_detail
 from shared.schemas.api import JobCreate
 
 router = APIRouter(prefix="/3d", tags=["compatibility"])
+
+IdempotencyKey = Annotated[str | None, Header(max_length=IDEMPOTENCY_KEY_MAX_CHARS)]
 
 OutputFormat = Literal["glb", "obj", "ply", "stl", "fbx"]
 QualityTier = Literal["standard", "high"]
@@ -96,7 +99,7 @@ async def _submit(fields: dict[str, Any], response: Response, settings: Settings
 @router.post("/generate", status_code=202, response_model=CompatCreated)
 async def generate(body: GenerateBody, response: Response, settings: SettingsDep,
                    submissions: SubmissionsDep, owner: Owner,
-                   idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CompatCreated:
+                   idempotency_key: IdempotencyKey = None) -> CompatCreated:
     """Prompt -> 3D: a ``text_to_3d`` job."""
     fields = {"kind": "text_to_3d", **body.model_dump()}
     return await _submit(fields, response, settings, submissions, owner, idempotency_key)
@@ -105,7 +108,7 @@ async def generate(body: GenerateBody, response: Response, settings: SettingsDep
 @router.post("/from-image", status_code=202, response_model=CompatCreated)
 async def from_image(body: FromImageBody, response: Response, objects: Objects, settings: SettingsDep,
                      submissions: SubmissionsDep, owner: Owner,
-                     idempotency_key: Annotated[str | None, Header(max_length=255)] = None) -> CompatCreated:
+                     idempotency_key: IdempotencyKey = None) -> CompatCreated:
     """Pictures -> 3D: an ``image_to_3d`` job; paths are copied into the object store first (INPUTS_DIR only)."""
     from shared.s3_workflow import upload_input_file
 
