@@ -144,6 +144,15 @@ def test_a_broker_that_is_down_fails_the_jobs_it_could_not_take(store):
         assert recorded["status"] == Status.FAILED and recorded["error"]["stage"] == "queued"
 
 
+def test_jobs_the_store_could_not_record_are_not_sent(isolated, tmp_path):
+    app, client = isolated
+    (tmp_path / "not-a-folder").write_text("")
+    unwritable = SQLiteJobStore(tmp_path / "not-a-folder" / "jobs.sqlite3")
+    outcomes = record_and_send(unwritable, JobSender(app), [new_job(), new_job(idempotency_key="k")])
+    assert all(isinstance(outcome, OSError) for outcome in outcomes)
+    assert client.llen("cpu_tasks") == 0
+
+
 def test_submissions_arriving_together_share_batches(isolated, store):
     app, client = isolated
     submissions = Submissions(store, JobSender(app))

@@ -108,17 +108,28 @@ class JobSender:
 
 
 def record_and_send(jobs: JobStore, sender: JobSender, batch: list[dict[str, Any]]) -> list[Exception | None]:
-    """Record new jobs (one transaction for those without an idempotency key) and send their chains
-    (one round trip); per job, None or why it was not started: ``DuplicateJob`` for a repeated
-    idempotency key (carrying the earlier job), ``NotSent`` when the broker refused."""
+    """Record new jobs (one transaction for those without an idempotency key) and send the chains of
+    those recorded (one round trip). Per job, None or why it was not started: ``DuplicateJob`` for a
+    repeated idempotency key (carrying the earlier job), ``NotSent`` when the broker refused, or the
+    store's error when it could not be recorded (then it was not sent either: no job is left queued
+    with nobody told)."""
     outcomes: list[Exception | None] = [None] * len(batch)
-    jobs.create_many([job for job in batch if not job.get("idempotency_key")])
+    plain = [index for index, job in enumerate(batch) if not job.get("idempotency_key")]
+    try:
+        jobs.create_many([batch[index] for index in plain])
+    except Exception as exc:
+        log.exception("could not record %d jobs", len(plain))
+        for index in plain:
+            outcomes[index] = exc
     for index, job in enumerate(batch):
         if job.get("idempotency_key"):
             try:
                 jobs.create(job)
             except DuplicateJob as duplicate:
                 outcomes[index] = duplicate
+            except Exception as exc:
+                log.exception("could not record job %s", job["job_id"])
+                outcomes[index] = exc
     new = [job for job, outcome in zip(batch, outcomes, strict=True) if outcome is None]
     try:
         sender.send(new)
@@ -171,7 +182,7 @@ class Submissions:
             try:
                 outcomes = await anyio.to_thread.run_sync(
                     record_and_send, self.jobs, self.sender, [job for job, _ in batch])
-            except Exception as exc:  # the store failed: every request of the batch sees it
+            except Exception as exc:  # not one of the per-job outcomes: every request of the batch sees it
                 outcomes = [exc] * len(batch)
             for (_, future), outcome in zip(batch, outcomes, strict=True):
                 if future.done():  # the client went away; its job was recorded and sent all the same
