@@ -172,3 +172,21 @@ def test_openapi_declares_the_error_body_every_error_has(client):
     jsonschema.validate(invalid.json(), {**schemas["ErrorBody"], "additionalProperties": False})
     assert invalid.json()["code"] == "validation_error"
     assert [entry["loc"] for entry in invalid.json()["detail"]] == [["body", "seed"]]
+
+
+def test_submissions_take_the_direct_route_and_the_document_still_describes_them(client):
+    from starlette.routing import Match
+
+    from apps.api.routes import generations
+
+    def first_full_match(method: str):
+        scope = {"type": "http", "path": "/v1/generations", "root_path": "", "method": method}
+        return next(route for route in client.app.router.routes if route.matches(scope)[0] == Match.FULL)
+
+    assert first_full_match("POST") in generations.DIRECT_ROUTES
+    assert first_full_match("POST").endpoint is generations.create_generation
+    assert first_full_match("GET") not in generations.DIRECT_ROUTES  # only POST is taken early
+    assert "items" in client.get("/v1/generations").json()
+    operation = client.app.openapi()["paths"]["/v1/generations"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/JobCreate")
+    assert "JobCreate" in client.app.openapi()["components"]["schemas"]

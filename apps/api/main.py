@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for module in (health, generations, events, files, uploads, providers, metrics, compat, admin, docs):
         app.include_router(module.router)
+    app.router.routes[:0] = generations.DIRECT_ROUTES
     mount_viewer(app, settings)
     document_models(app, JobCreate)
     return app
