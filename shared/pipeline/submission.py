@@ -21,9 +21,9 @@ import logging
 import re
 import uuid
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import anyio
 from celery import Celery
 
 from shared import broker_transport, metrics
@@ -160,6 +160,9 @@ class Submissions:
 
     def __init__(self, jobs: JobStore, sender: JobSender) -> None:
         self.jobs, self.sender = jobs, sender
+        # One thread of its own: batches are written one at a time anyway, and it keeps one store
+        # connection (SQLite's are per thread) without anyio's per-call limiter and cancel scope.
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmf-submissions")
         self._waiting: list[tuple[dict[str, Any], asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
@@ -180,8 +183,8 @@ class Submissions:
             await self._gather()
             batch, self._waiting = self._waiting, []
             try:
-                outcomes = await anyio.to_thread.run_sync(
-                    record_and_send, self.jobs, self.sender, [job for job, _ in batch])
+                outcomes = await asyncio.get_running_loop().run_in_executor(
+                    self._thread, record_and_send, self.jobs, self.sender, [job for job, _ in batch])
             except Exception as exc:  # not one of the per-job outcomes: every request of the batch sees it
                 outcomes = [exc] * len(batch)
             for (_, future), outcome in zip(batch, outcomes, strict=True):
