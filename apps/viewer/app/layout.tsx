@@ -3,7 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 
 import { ApiKeyControl } from "@/components/ApiKeyControl";
-import { API_BASE } from "@/lib/api";
+import { DocsLink } from "@/components/DocsLink";
 
 import styles from "./layout.module.css";
 import "./globals.css";
@@ -28,9 +28,7 @@ export default function RootLayout({ children }: { children: ReactNode }) {
             <nav className={styles.nav}>
               <Link href="/">New job</Link>
               <Link href="/#jobs">Jobs</Link>
-              <a href={`${API_BASE}/docs`} target="_blank" rel="noreferrer">
-                API docs
-              </a>
+              <DocsLink />
               <ApiKeyControl />
             </nav>
           </div>

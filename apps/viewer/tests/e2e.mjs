@@ -163,6 +163,10 @@ async function envJobEndToEnd({ context, helperPage, results }) {
   });
 
   const jobId = await createEnvJobThroughUi(page, "a misty pine forest at dawn with a small cabin", { seed: 7 });
+  // The docs pages are served without keys (and, with keys, only under PUBLIC_DOCS, unset here).
+  const docsLink = page.locator(`[data-testid="docs-link"][data-served="${API_KEY ? "no" : "yes"}"]`);
+  await docsLink.waitFor({ state: "attached" });
+  check((await docsLink.isVisible()) === !API_KEY, `the header's docs link is ${API_KEY ? "shown" : "hidden"}`);
   await waitForStatus(page, "completed");
   const percent = await page.getByTestId("job-percent").textContent();
   check(percent.trim() === "100%", `progress shows ${percent} when completed`);
@@ -235,6 +239,9 @@ async function keyIsAskedForThenEntered({ context, results }) {
   await page.reload();
   const required = page.getByTestId("api-key-required");
   await required.filter({ hasText: "needs an API key" }).waitFor();
+  // Behind a key the API serves no docs pages: the header does not offer a link that would 404.
+  await page.locator('[data-testid="docs-link"][data-served="no"]').waitFor({ state: "attached" });
+  check(!(await page.getByTestId("docs-link").isVisible()), "the header links to docs pages the API does not serve");
   await page.getByTestId("job-list").getByRole("alert").filter({ hasText: "needs an API key" }).waitFor();
   const missingText = (await required.textContent()).trim();
   mkdirSync(ARTIFACTS, { recursive: true });
