@@ -115,8 +115,8 @@ async def from_image(body: FromImageBody, response: Response, objects: Objects, 
     fields: dict[str, Any] = {"kind": "image_to_3d", "output_format": body.output_format,
                               "quality_tier": body.quality_tier}
     if body.image_paths is not None:
-        fields["images"] = [await run_in_threadpool(upload_input_file, path, objects, settings)
-                            for path in body.image_paths]
+        fields["images"] = await run_in_threadpool(
+            lambda: [upload_input_file(path, objects, settings) for path in body.image_paths])
     else:
         fields["image_urls"] = body.image_urls
     return await _submit(fields, response, settings, submissions, owner, idempotency_key)
