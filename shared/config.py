@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     events_poll_interval_s: float = Field(0.25, gt=0, le=10)
     events_heartbeat_s: float = Field(15.0, gt=0, le=300)
     events_max_duration_s: float = Field(3600.0, gt=0)
+    extra_providers: Annotated[list[str], NoDecode] = []
+    """``module:Class`` providers added to the registry (comma-separated), each under the ``(stage, name)``
+    it declares. Empty in production: the fault-injection providers of the tests and ``make reliability``
+    reach a server only through this setting, set by those tools for the processes they start."""
     default_plan_provider: str = "rules"
     default_env_provider: str = "procedural"
 
@@ -159,6 +163,20 @@ class Settings(BaseSettings):
         if isinstance(origins, str):
             values["cors_allow_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
         return values
+
+    @field_validator("extra_providers", mode="before")
+    @classmethod
+    def _split_providers(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.split(",")
+        if isinstance(value, list):
+            targets = [str(target).strip() for target in value if str(target).strip()]
+            for target in targets:
+                module, _, name = target.partition(":")
+                if not module or not name.isidentifier():
+                    raise ValueError(f"EXTRA_PROVIDERS entries are module:Class, not {target!r}")
+            return targets
+        return value
 
     @field_validator("fetch_allow_hosts", mode="before")
     @classmethod

@@ -15,6 +15,7 @@ from typing import TypeVar
 import pytest
 
 from infra.local import stack
+from tests.faults import EXTRA_PROVIDERS
 
 T = TypeVar("T")
 
@@ -33,6 +34,8 @@ os.environ.update({
     "WEBHOOK_BACKOFF_S": "0.05",
     # Names (not addresses) exempt from the SSRF guard: the tests' own receivers listen on loopback.
     "FETCH_ALLOW_HOSTS": "localhost",
+    # The fault-injection providers (tests/faults.py), for this process, the workers and the APIs it starts.
+    "EXTRA_PROVIDERS": EXTRA_PROVIDERS,
 })
 for _name in ("S3_BUCKET", "S3_ENDPOINT_URL"):
     os.environ.pop(_name, None)

@@ -178,7 +178,7 @@ def test_provider_failures_are_clear(tmp_path):
 
     failing = StageJob(tmp_path / "stub", "text_to_3d", {"prompt": "a cup",
                                                          "options": {"images": {"fail_message": "no pictures"}}},
-                       asset_settings(tmp_path), {"images": "stub", "reconstruct": "relief"})
+                       asset_settings(tmp_path), {"images": "faults", "reconstruct": "relief"})
     with pytest.raises(ProviderError, match="no pictures"):
         failing.run("generating_images", IMAGES_PROGRESS, generate_images)
 

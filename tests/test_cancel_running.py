@@ -19,7 +19,7 @@ SLOW_SCENE_S = 30
 
 def test_cancel_while_running_stops_at_the_next_checkpoint_and_nothing_later_runs(client, data_dir):
     body = {"kind": "env", "prompt": "a slow canyon to cancel", "use_cache": False,
-            "providers": {"plan": "stub", "env": "stub"}, "options": {"env": {"sleep_s": SLOW_SCENE_S}}}
+            "providers": {"plan": "stub", "env": "faults"}, "options": {"env": {"sleep_s": SLOW_SCENE_S}}}
     job_id = client.post("/v1/generations", json=body).json()["job_id"]
 
     def in_scene_stage() -> bool:

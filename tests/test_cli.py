@@ -60,14 +60,15 @@ def test_env_job_waits_with_progress_and_downloads_the_same_bytes(api_url, tmp_p
 
 
 def test_a_failing_job_exits_1_with_its_error(api_url):
-    result = mmf(api_url, "env", "x", "--provider", "env=stub", "--option", "env.fail_message=boom", "--wait")
+    result = mmf(api_url, "env", "x", "--provider", "env=faults", "--option", "env.fail_message=boom", "--wait")
     assert result.returncode == 1, result.stderr
     assert re.search(r"failed\s+generating_scene\s+boom", result.stderr)
     assert re.search(r"env  failed  generating_scene  \d+%  error: boom \[provider_error\]", result.stdout)
 
 
 def test_json_output_parses_for_scripts(api_url):
-    waited = mmf(api_url, "--json", "env", "json please", *FAST_ENV, "--option", "env.transient_faults=1", "--wait")
+    waited = mmf(api_url, "--json", "env", "json please", *FAST_ENV, "--provider", "env=faults",
+                 "--option", "env.transient_faults=1", "--wait")
     assert waited.returncode == 0, waited.stderr
     final = json.loads(waited.stdout)
     assert final["status"] == "completed" and final["progress"] == 100 and final["error"] is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import subprocess
 import sys
@@ -92,3 +94,39 @@ def test_api_and_workers_import_light_and_connect_to_nothing():
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_a_production_api_refuses_fault_injection(redis_server, data_dir):
+    """Without EXTRA_PROVIDERS (the default), no option or provider that crashes or holds a worker exists."""
+    import httpx
+
+    from infra.local import stack
+
+    env = {name: value for name, value in os.environ.items() if name != "EXTRA_PROVIDERS"}
+    port = stack.free_port()
+    api = stack.start_api("127.0.0.1", port, env, data_dir / "logs" / "no-faults-api", name="no-faults-api")
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        stack.wait_for_api(base_url)
+        for options in ({"crash_process": True}, {"block_s": 60}, {"sleep_s": 60}, {"fail_message": "x"},
+                        {"transient_faults": 3}):
+            body = {"kind": "env", "prompt": "a trap", "providers": {"env": "stub"}, "options": {"env": options}}
+            reply = httpx.post(f"{base_url}/v1/generations", json=body, timeout=10)
+            assert reply.status_code == 422 and reply.json()["code"] == "invalid_options", (options, reply.text)
+        for stage, kind in (("env", "env"), ("images", "text_to_3d"), ("reconstruct", "text_to_3d")):
+            body = {"kind": kind, "prompt": "a trap", "providers": {stage: "faults"}}
+            reply = httpx.post(f"{base_url}/v1/generations", json=body, timeout=10)
+            assert reply.status_code == 422 and reply.json()["code"] == "unknown_provider", (stage, reply.text)
+        listed = httpx.get(f"{base_url}/v1/providers", timeout=10).json()
+        assert "faults" not in json.dumps(listed) and "crash_process" not in json.dumps(listed)
+    finally:
+        api.stop()
+
+
+def test_extra_providers_are_module_class_entries_that_add_and_never_replace(monkeypatch):
+    with pytest.raises(ValidationError, match="module:Class"):
+        Settings(extra_providers="tests.faults")
+    faulty = "tests.faults:FaultyEnvGenerator"
+    assert registry._extras((faulty,)) == {("env", "faults"): faulty}
+    with pytest.raises(ValueError, match="would replace the env provider 'stub'"):
+        registry._extras(("shared.providers.env_stub:StubEnvGenerator",))

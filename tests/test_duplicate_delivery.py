@@ -25,7 +25,7 @@ SCENE_TASK = "env_gen.run_env"
 
 def test_a_stage_delivered_again_while_it_runs_leaves_each_artifact_once(client, data_dir):
     body = {"kind": "env", "prompt": "a twice-told harbour", "use_cache": False,
-            "providers": {"plan": "stub", "env": "stub"}, "options": {"env": {"sleep_s": 2}}}
+            "providers": {"plan": "stub", "env": "faults"}, "options": {"env": {"sleep_s": 2}}}
     job_id = client.post("/v1/generations", json=body).json()["job_id"]
     seen: list[str] = []
 

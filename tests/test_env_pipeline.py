@@ -87,7 +87,7 @@ def test_status_route_reports_progress_fields(client):
 
 def test_failing_provider_fails_job_and_stops_chain(client):
     failing = {"env": {"fail_message": "out of sand"}}
-    job_id = submit(client, prompt="a desert", providers={"env": "stub"}, options=failing)
+    job_id = submit(client, prompt="a desert", providers={"env": "faults"}, options=failing)
     job = wait_for_status(client, job_id)
     assert job["status"] == "failed"
     assert job["error"]["type"] == "ProviderError"
@@ -128,7 +128,8 @@ def test_cancel_before_pickup_never_runs_stages(client):
 
 
 def test_poison_pill_fails_after_bounded_deliveries_and_worker_keeps_serving(client):
-    job_id = submit(client, prompt="a doomed cave", providers={"env": "stub"}, options={"env": {"crash_process": True}})
+    job_id = submit(client, prompt="a doomed cave", providers={"env": "faults"},
+                    options={"env": {"crash_process": True}})
     job = wait_for_status(client, job_id, timeout_s=120)
     assert job["status"] == "failed", job
     assert job["error"]["code"] == "stage_crashed" and job["error"]["stage"] == "generating_scene"
@@ -138,12 +139,13 @@ def test_poison_pill_fails_after_bounded_deliveries_and_worker_keeps_serving(cli
 
 
 def test_transient_faults_are_retried_with_backoff_and_validation_errors_are_not(client, monkeypatch):
-    job_id = submit(client, prompt="a flaky farm", providers={"env": "stub"}, options={"env": {"transient_faults": 2}})
+    job_id = submit(client, prompt="a flaky farm", providers={"env": "faults"},
+                    options={"env": {"transient_faults": 2}})
     job = wait_for_status(client, job_id)
     assert job["status"] == "completed", job
     assert {"generating_scene", "generating_scene#1", "generating_scene#2"} <= set(job["attempts"])
 
-    failing = submit(client, prompt="a firm no", providers={"env": "stub"}, options={"env": {"fail_message": "bad"}})
+    failing = submit(client, prompt="a firm no", providers={"env": "faults"}, options={"env": {"fail_message": "bad"}})
     job = wait_for_status(client, failing)
     assert job["status"] == "failed"
     assert [key for key in job["attempts"] if key.startswith("generating_scene")] == ["generating_scene"]

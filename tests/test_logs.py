@@ -110,7 +110,7 @@ def _worker_lines(path, job_id: str, until, timeout_s: float = 10) -> list[dict]
 def test_a_real_worker_logs_json_lines_with_the_job_and_task_ids(client, worker, data_dir):
     ok = client.post("/v1/generations", json={"kind": "env", "prompt": "log me", "providers": {"env": "stub"}})
     bad = client.post("/v1/generations", json={"kind": "env", "prompt": "log my failure",
-                                               "providers": {"env": "stub"},
+                                               "providers": {"env": "faults"},
                                                "options": {"env": {"fail_message": "boom for the logs"}}})
     ok_job = wait_for_status(client, ok.json()["job_id"])
     bad_id = bad.json()["job_id"]

@@ -129,7 +129,8 @@ def test_the_jobs_just_run_are_counted(client):
     stub = {"plan": "stub", "env": "stub"}
     done = client.post("/v1/generations", json={"kind": "env", "prompt": "counted", "providers": stub,
                                                 "use_cache": False}).json()["job_id"]
-    failed = client.post("/v1/generations", json={"kind": "env", "prompt": "counted failure", "providers": stub,
+    failed = client.post("/v1/generations", json={"kind": "env", "prompt": "counted failure",
+                                                  "providers": {**stub, "env": "faults"},
                                                   "options": {"env": {"fail_message": "no"}}}).json()["job_id"]
     assert wait_for_status(client, done)["status"] == "completed"
     assert wait_for_status(client, failed)["status"] == "failed"
@@ -143,4 +144,4 @@ def test_the_jobs_just_run_are_counted(client):
     assert grew("mmf_jobs_total", kind="env", status="completed") == 1
     assert grew("mmf_jobs_total", kind="env", status="failed") == 1
     assert grew("mmf_stage_duration_seconds_count", kind="env", stage="generating_scene", provider="stub") == 1
-    assert grew("mmf_provider_errors_total", stage="generating_scene", provider="stub", code="provider_error") == 1
+    assert grew("mmf_provider_errors_total", stage="generating_scene", provider="faults", code="provider_error") == 1

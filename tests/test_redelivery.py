@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("worker")
 
 def test_a_finished_stage_delivered_again_is_skipped_and_its_chain_not_repeated(client):
     request = {"kind": "env", "prompt": "a harbour told once", "use_cache": False, "options": {"env": {"sleep_s": 2}}}
-    job = new_job_record("env", request, {"plan": "stub", "env": "stub"})
+    job = new_job_record("env", request, {"plan": "stub", "env": "faults"})
     job_id = job["job_id"]
     job["celery_task_ids"] = chains.task_ids("env", job_id)
     get_job_store().create(job)

@@ -266,7 +266,7 @@ def test_entrypoint_failure_exits_non_zero_with_the_error(moto_server, bucket, t
     settings = sm_settings(moto_server)
     client = recording_client(settings)
     record = job_record("doomed", {"plan": "stub", "env": "sagemaker"},
-                        {"env": {"provider": "stub", "options": {"fail_message": "the generator broke"}}})
+                        {"env": {"provider": "faults", "options": {"fail_message": "the generator broke"}}})
     environment = submitted_environment(client, settings, record, f"s3://{bucket}")
 
     result = run_entrypoint(environment, moto_server, tmp_path)

@@ -92,7 +92,7 @@ def test_cloud_reconstruct_records_the_containers_mesh(moto_server, bucket, tmp_
 
 def test_container_failure_exits_non_zero_and_the_stage_refuses_a_markerless_job(moto_server, bucket, tmp_path):
     job = cloud_job(moto_server, bucket, tmp_path,
-                    {"provider": "stub", "options": {"fail_message": "the reconstructor broke"}})
+                    {"provider": "faults", "options": {"fail_message": "the reconstructor broke"}})
     ctx = job.context("reconstructing_3d", RECONSTRUCT_PROGRESS)
     client = recording_client(job.settings)
     environment = submitted_environment(client, job.settings, ctx.job, job.settings.resolved_object_store_url)
@@ -143,10 +143,10 @@ def _record(kind: str, providers: dict[str, str], options: dict[str, Any] | None
 
 def test_container_input_is_cut_to_the_reconstruct_stage_with_the_inner_provider():
     record = _record("image_to_3d", {"reconstruct": "sagemaker"},
-                     {"reconstruct": {"provider": "stub", "options": {"fail_message": "x"}}})
+                     {"reconstruct": {"provider": "faults", "options": {"fail_message": "x"}}})
     job = container_job_input(record)
     assert (job.kind, job.providers, job.request.options) == (
-        "image_to_3d", {"reconstruct": "stub"}, {"reconstruct": {"fail_message": "x"}})
+        "image_to_3d", {"reconstruct": "faults"}, {"reconstruct": {"fail_message": "x"}})
     defaulted = container_job_input(_record("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"}))
     assert defaulted.providers == {"reconstruct": "relief"}
     assert container_job_input(_record("text_to_3d", {"images": "stub", "reconstruct": "stub"})).providers == {

@@ -1,9 +1,10 @@
 """Fault scenarios, each against its own fresh local stack: real redis-server, celery workers and API.
 
 Every scenario starts redis on a free port, one worker on all queues (prefork, 2 processes) and the
-API under uvicorn, all with their own ``DATA_DIR``; submits ``n`` env jobs with the stub providers
-(unique prompts, no result cache) over HTTP; injects one fault; waits until every job has settled; and
-returns the figures::
+API under uvicorn, all with their own ``DATA_DIR``; submits ``n`` env jobs with the stub providers, or
+the fault-injection ones of ``tests/faults.py`` (added through ``EXTRA_PROVIDERS``, which only these
+stacks set) where a job must be slow or hang (unique prompts, no result cache) over HTTP; injects one
+fault; waits until every job has settled; and returns the figures::
 
     {scenario, submitted, completed, failed, lost, duplicates, reruns, recovery_s, ...}
 
@@ -40,6 +41,7 @@ import httpx
 
 from infra.local import stack
 from shared import queues
+from tests import faults
 
 TERMINAL = {"completed", "failed", "canceled"}
 ORDER = {"queued": 0, "running": 1, "completed": 2, "failed": 2, "canceled": 2}
@@ -117,6 +119,7 @@ class LocalStack:
             body = {"kind": "env", "prompt": f"{label} {index} {uuid.uuid4().hex[:8]}", "use_cache": False,
                     "providers": {"plan": "stub", "env": "stub"}}
             if env_options:
+                body["providers"]["env"] = faults.NAME
                 body["options"] = {"env": env_options}
             response = self.http.post("/v1/generations", json=body)
             if response.status_code != 202:
@@ -205,6 +208,7 @@ def _env(data_dir: Path, redis_port: int, api_port: int, extra: dict[str, str] |
         "HEARTBEAT_INTERVAL_S": "1",
         "RECONCILE_INTERVAL_S": "3600",  # no beat runs here: a scenario reconciles explicitly
         "TRANSIENT_BACKOFF_S": "0.05",
+        "EXTRA_PROVIDERS": faults.EXTRA_PROVIDERS,
     })
     env.update(extra or {})
     return env
@@ -394,17 +398,21 @@ def redis_restart(n: int = 50) -> dict[str, Any]:
 
 
 def time_limits(n: int = 50, slow: int = 2) -> dict[str, Any]:
-    """(d) A stage past the soft time limit fails with a clear reason; the worker keeps serving."""
-    with local_stack("limits", {"TASK_SOFT_TIME_LIMIT_S": "2", "TASK_TIME_LIMIT_S": "4"}) as st:
+    """(d) A stage past the soft time limit fails with a clear reason; the worker keeps serving.
+
+    The limits leave ordinary (stub) stages a margin of many times their duration, so a busy machine's
+    other core does not push one past them; only the injected slow jobs may fail.
+    """
+    with local_stack("limits", {"TASK_SOFT_TIME_LIMIT_S": "5", "TASK_TIME_LIMIT_S": "8"}) as st:
         worker = st.workers[0]
         st.settle(st.submit(2, "limits-warmup"), timeout_s=60)  # imports done in the pool before the clock matters
         fault_at = time.monotonic()
-        slow_ids = st.submit(slow, "limits-slow", {"sleep_s": 10})
+        slow_ids = st.submit(slow, "limits-slow", {"sleep_s": 30})
         fast_ids = st.submit(max(0, n - slow), "limits-fast")
         jobs, settled_at = _settled(st, slow_ids + fast_ids)
         errors = [jobs[job_id].get("error") or {} for job_id in slow_ids if job_id in jobs]
         leftovers = sorted(p.name for p in (st.data_dir / "tmp").glob("mmf-*"))
-        return summary("soft time limit (2 s) exceeded", st, slow_ids + fast_ids, jobs, fault_at, settled_at,
+        return summary("soft time limit (5 s) exceeded", st, slow_ids + fast_ids, jobs, fault_at, settled_at,
                        slow_failed=sum(jobs.get(job_id, {}).get("status") == "failed" for job_id in slow_ids),
                        slow_errors=errors, fast_completed=sum(jobs.get(job_id, {}).get("status") == "completed"
                                                               for job_id in fast_ids),
@@ -414,11 +422,11 @@ def time_limits(n: int = 50, slow: int = 2) -> dict[str, Any]:
 def hard_time_limit(n: int = 50, slow: int = 2) -> dict[str, Any]:
     """(f) A stage deaf to the soft limit is killed at the hard one: its job fails, the pool replaces the process.
 
-    The slow jobs hang with signals blocked (stub ``block_s``), as a stuck native call does, so only the hard
-    limit's SIGKILL stops them; they occupy every pool process, so the fast jobs behind them complete only
-    if the worker goes on serving with the processes it starts in their place.
+    The slow jobs hang with signals blocked (``block_s`` of the fault-injection provider), as a stuck native
+    call does, so only the hard limit's SIGKILL stops them; they occupy every pool process, so the fast jobs
+    behind them complete only if the worker goes on serving with the processes it starts in their place.
     """
-    with local_stack("hard", {"TASK_SOFT_TIME_LIMIT_S": "1", "TASK_TIME_LIMIT_S": "3"}) as st:
+    with local_stack("hard", {"TASK_SOFT_TIME_LIMIT_S": "4", "TASK_TIME_LIMIT_S": "6"}) as st:
         worker = st.workers[0]
         st.settle(st.submit(2, "hard-warmup"), timeout_s=60)  # imports done in the pool before the clock matters
         pool_before = set(pool_children(worker.process.pid))
@@ -427,7 +435,7 @@ def hard_time_limit(n: int = 50, slow: int = 2) -> dict[str, Any]:
         fast_ids = st.submit(max(0, n - slow), "hard-fast")
         jobs, settled_at = _settled(st, slow_ids + fast_ids)
         slow_jobs = [jobs.get(job_id, {}) for job_id in slow_ids]
-        return summary("hard time limit (3 s) exceeded", st, slow_ids + fast_ids, jobs, fault_at, settled_at,
+        return summary("hard time limit (6 s) exceeded", st, slow_ids + fast_ids, jobs, fault_at, settled_at,
                        slow_failed=sum(job.get("status") == "failed" for job in slow_jobs),
                        slow_errors=[job.get("error") or {} for job in slow_jobs],
                        slow_attempts=[job.get("attempts", {}).get("generating_scene") for job in slow_jobs],

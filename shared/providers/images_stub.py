@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from shared.assets.prompts import ViewsOptions
-from shared.errors import ProviderError
 from shared.providers.base import ImageGenerator
 
 if TYPE_CHECKING:
@@ -22,7 +21,6 @@ if TYPE_CHECKING:
 
 class StubImagesOptions(ViewsOptions):
     size: int = Field(256, ge=64, le=1024, description="side of the rendered pictures, pixels")
-    fail_message: str | None = Field(None, max_length=500, description="Raise ProviderError with this message.")
 
 
 class StubImageGenerator(ImageGenerator):
@@ -30,8 +28,6 @@ class StubImageGenerator(ImageGenerator):
     Options = StubImagesOptions
 
     def generate(self, ctx: StageContext, prompt: str, azimuths: list[float], seed: int) -> list[Image.Image]:
-        if self.options.fail_message:
-            raise ProviderError(self.options.fail_message)
         from shared.assets.stub_views import render_views, stub_object
 
         solid, what = stub_object(prompt, seed)

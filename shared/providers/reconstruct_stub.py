@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from shared.errors import ProviderError
 from shared.providers.base import Reconstructor
 
 if TYPE_CHECKING:
@@ -18,19 +15,10 @@ if TYPE_CHECKING:
 CUBE_SIDE = 1.2
 
 
-class StubReconstructOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    fail_message: str | None = Field(None, max_length=500, description="Raise ProviderError with this message.")
-
-
 class StubReconstructor(Reconstructor):
     name = "stub"
-    Options = StubReconstructOptions
 
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
-        if self.options.fail_message:
-            raise ProviderError(self.options.fail_message)
         import numpy as np
         import trimesh
 

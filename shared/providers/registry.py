@@ -1,6 +1,8 @@
 """The provider registry: ``(stage, name) -> "module:Class"``, imported only on lookup.
 
-Adding a provider is one module plus one line in ``PROVIDERS``.
+Adding a provider is one module plus one line in ``PROVIDERS``. The ``EXTRA_PROVIDERS`` setting adds
+``module:Class`` providers that ship outside the product (the fault-injection providers of the tests and
+``make reliability``), imported on the first lookup, never at import time.
 """
 
 from __future__ import annotations
@@ -35,9 +37,32 @@ PROVIDERS: dict[tuple[str, str], str] = {
 }
 
 
+@cache
+def _extras(targets: tuple[str, ...]) -> dict[tuple[str, str], str]:
+    """The extra providers keyed by the ``(stage, name)`` each class declares; a clash with a built-in one is
+    an error (an extra must not replace what the product ships under the same name)."""
+    extras: dict[tuple[str, str], str] = {}
+    for target in targets:
+        module_name, _, class_name = target.partition(":")
+        cls = getattr(importlib.import_module(module_name), class_name)
+        key = (cls.stage, cls.name)
+        if key in PROVIDERS or key in extras:
+            raise ValueError(f"EXTRA_PROVIDERS: {target} would replace the {key[0]} provider {key[1]!r}")
+        extras[key] = target
+    return extras
+
+
+def registered() -> dict[tuple[str, str], str]:
+    """Every provider this process may run: the built-in ones and the settings' extras."""
+    from shared.config import get_settings
+
+    targets = tuple(get_settings().extra_providers)
+    return {**PROVIDERS, **_extras(targets)} if targets else PROVIDERS
+
+
 def names(stage: str) -> list[str]:
     """Provider names registered for a stage, sorted."""
-    return sorted(name for (s, name) in PROVIDERS if s == stage)
+    return sorted(name for (s, name) in registered() if s == stage)
 
 
 class InnerProviderOptions(BaseModel):
@@ -66,7 +91,7 @@ class InnerProviderOptions(BaseModel):
 def provider_class(stage: str, name: str) -> type[Provider]:
     """Import and return the provider class; an unknown pair raises ``UnknownProvider``."""
     try:
-        target = PROVIDERS[(stage, name)]
+        target = registered()[(stage, name)]
     except KeyError:
         known = ", ".join(names(stage)) or "none"
         raise UnknownProvider(f"unknown provider {name!r} for stage {stage!r} (known: {known})") from None

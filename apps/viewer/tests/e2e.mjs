@@ -308,7 +308,7 @@ async function failedJobAndFormErrors({ context, results }) {
 
   // A job whose provider fails: a readable error, no traceback.
   const reason = "the e2e test asked this job to fail";
-  const jobId = await createEnvJobThroughUi(page, "a failing scene", { envProvider: "stub", failMessage: reason });
+  const jobId = await createEnvJobThroughUi(page, "a failing scene", { envProvider: "faults", failMessage: reason });
   await waitForStatus(page, "failed");
   const errorPanel = page.getByTestId("job-error");
   await errorPanel.filter({ hasText: reason }).waitFor();
