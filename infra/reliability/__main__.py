@@ -29,9 +29,9 @@ NOTES = {
              "restarted empty on the same port; the other half submitted afterwards; `POST /v1/reconcile` "
              "(RECONCILE_QUEUED_AFTER_S=0, STALE_RUNNING_AFTER_S=5) until all settle: queued jobs whose messages "
              "died are sent again (`requeued`), running ones from their first unfinished stage (`resumed`).",
-    "limits": "TASK_SOFT_TIME_LIMIT_S=2, TASK_TIME_LIMIT_S=4; 2 jobs with a 10 s stub stage (expected to "
-              "fail: SoftTimeLimitExceeded), the rest normal; the same worker serves them all.",
-    "hardlimit": "TASK_SOFT_TIME_LIMIT_S=1, TASK_TIME_LIMIT_S=3; 2 jobs whose stub stage hangs 30 s with signals "
+    "limits": "TASK_SOFT_TIME_LIMIT_S=5, TASK_TIME_LIMIT_S=8; 2 jobs with a 30 s faulty stage (expected to "
+              "fail: SoftTimeLimitExceeded), the rest normal stub jobs; the same worker serves them all.",
+    "hardlimit": "TASK_SOFT_TIME_LIMIT_S=4, TASK_TIME_LIMIT_S=6; 2 jobs whose faulty stage hangs 30 s with signals "
                  "blocked (a stuck native call: deaf to the soft limit) take both pool processes, the rest queue "
                  "behind them; the slow ones must fail `time_limit` (TimeLimitExceeded) once each, the pool replace "
                  "both killed processes and the rest complete; the processes that replace them remove the killed "
