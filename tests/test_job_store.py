@@ -178,6 +178,17 @@ def test_details_merge(store):
     assert store.get(job_id)["details"] == {"splats": 10, "bounds": [[0, 0, 0], [1, 1, 1]], "registered_frames": 19}
 
 
+def test_details_merge_deeply_like_a_json_merge_patch(store):
+    """Two stages writing into one nested object keep each other's keys, in every store (RFC 7396 semantics)."""
+    job_id = make_job(store)
+    store.add_details(job_id, {"quality": {"heldout": {"psnr": 20.5}, "frames": ["a.jpg"]}, "drop": 1})
+    store.add_details(job_id, {"quality": {"heldout": {"ssim": 0.8}, "frames": ["b.jpg"], "model.glb": {"faces": 3}}})
+    store.add_details(job_id, {"drop": None})
+    assert store.get(job_id)["details"] == {
+        "quality": {"heldout": {"psnr": 20.5, "ssim": 0.8}, "frames": ["b.jpg"], "model.glb": {"faces": 3}},
+    }
+
+
 def test_create_many_in_one_call_keeps_order(store):
     records = [new_job_record("image_to_3d", {"images": [f"k{i}"]}, {"reconstruct": "stub"}) for i in range(50)]
     store.create_many(records)

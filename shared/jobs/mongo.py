@@ -22,6 +22,42 @@ def _unescape(name: str) -> str:
     return name.replace(_DOT_STAND_IN, _DOT)
 
 
+def _unescape_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_unescape(name): _unescape_keys(item) for name, item in value.items()}
+    return value
+
+
+def _escape_keys(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_escape(name): _escape_keys(item) for name, item in value.items()}
+    return value
+
+
+def _merge_update(field: str, patch: dict[str, Any]) -> dict[str, Any]:
+    """The update that merges ``patch`` into ``field`` as SQLite's ``json_patch`` does (RFC 7396): nested
+    objects merge key by key, ``None`` removes a key, anything else replaces. A plain ``$set`` of
+    ``field.key`` would replace a nested object whole and lose what an earlier stage wrote into it."""
+    sets: dict[str, Any] = {}
+    unsets: dict[str, str] = {}
+
+    def walk(prefix: str, items: dict[str, Any]) -> None:
+        for name, value in items.items():
+            path = f"{prefix}.{_escape(name)}"
+            if value is None:
+                unsets[path] = ""
+            elif isinstance(value, dict) and value:
+                walk(path, value)
+            else:
+                sets[path] = _escape_keys(value)
+
+    walk(field, patch)
+    update: dict[str, Any] = {"$set": {**sets, "updated_at": utcnow()}}
+    if unsets:
+        update["$unset"] = unsets
+    return update
+
+
 class MongoJobStore(JobStore):
     """One document per job, ``_id`` = job id; the client is built on first use."""
 
@@ -50,6 +86,8 @@ class MongoJobStore(JobStore):
         record = dict(document)
         record["job_id"] = record.pop("_id")
         record["artifacts"] = {_unescape(name): info for name, info in (record.get("artifacts") or {}).items()}
+        if "details" in record:
+            record["details"] = _unescape_keys(record["details"])
         return record
 
     def create(self, record: dict[str, Any]) -> None:
@@ -134,8 +172,7 @@ class MongoJobStore(JobStore):
         self.collection.update_one({"_id": job_id}, {"$set": {**patch, "updated_at": utcnow()}})
 
     def add_details(self, job_id: str, details: dict[str, Any]) -> None:
-        patch = {f"details.{_escape(name)}": value for name, value in details.items()}
-        self.collection.update_one({"_id": job_id}, {"$set": {**patch, "updated_at": utcnow()}})
+        self.collection.update_one({"_id": job_id}, _merge_update("details", details))
 
     def add_timing(self, job_id: str, stage: str, seconds: float) -> None:
         update = {"$set": {f"timings.{stage}": round(seconds, 4), "updated_at": utcnow()}}
