@@ -13,12 +13,13 @@ export OMP_NUM_THREADS ?= 1
 export PYTHONUNBUFFERED := 1
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help install install-dev redis-server demo test up down logs api worker redis lint bench clean \
+.PHONY: help install install-dev redis-server demo test test-fast up down logs api worker redis lint bench clean \
 	viewer viewer-build chromium reliability compose-up compose-down compose-logs compose-file
 
 help:
 	@echo "make demo   - install, start the local stack, run real jobs, stop (KEEP=1 leaves it up)"
 	@echo "make test   - install dev dependencies and run the tests against real servers"
+	@echo "make test-fast - the tests that need no Celery worker, browser or GPU"
 	@echo "make up / down / logs - the local stack in the background"
 	@echo "make api / worker / redis - one part in the foreground"
 	@echo "make viewer (dev server) / viewer-build / lint / bench"
@@ -68,6 +69,10 @@ demo: install viewer-build
 
 test: install-dev chromium viewer-build
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The quick loop: no Celery workers, no browser, no GPU (CI runs `make test`, everything).
+test-fast: install-dev
+	$(PY) -m pytest -m "not workers and not browser and not gpu" $(PYTEST_ARGS)
 
 up: install viewer-build
 	$(PY) -m infra.local.stack up

@@ -41,6 +41,15 @@ for _name in ("S3_BUCKET", "S3_ENDPOINT_URL"):
     os.environ.pop(_name, None)
 
 TERMINAL = {"completed", "failed", "canceled"}
+# Modules whose tests start stacks of their own rather than through the fixtures below.
+STACK_MODULES = {"tests.test_reliability"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs real workers, so ``make test-fast`` can leave them out (``-m "not workers"``)."""
+    for item in items:
+        if {"worker", "live_api"} & set(getattr(item, "fixturenames", ())) or item.module.__name__ in STACK_MODULES:
+            item.add_marker(pytest.mark.workers)
 
 
 @pytest.fixture(scope="session")

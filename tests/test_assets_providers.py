@@ -251,6 +251,7 @@ def test_options_of_the_new_stages_are_bounded():
     assert registry.names("reconstruct") == ["relief", "sagemaker", "shap_e", "stub", "triposr"]
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not cuda_available(), reason=GPU_REASON)
 def test_sdxl_views_on_cuda(pipeline_folder, tmp_path):
     settings = gpu_settings(tmp_path, sdxl_model_path=str(pipeline_folder), sdxl_device="auto")

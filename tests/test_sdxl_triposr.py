@@ -248,6 +248,7 @@ def test_a_picture_without_plain_background_becomes_a_closed_relief():
     assert silhouette_area(mesh.positions, mesh.faces) == pytest.approx(63 * 47, rel=0.02)
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not cuda_available(), reason=GPU_REASON)
 def test_cuda_loads_in_half_precision(pipeline_folder, tmp_path):
     import torch

@@ -119,6 +119,7 @@ def test_gsplat_views_load_on_the_cpu_and_see_the_sparse_points(finished, tmp_pa
         assert inside.mean() > 0.3  # each view sees a good part of the cloud
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not cuda_available(), reason="gsplat's rasterizer needs a CUDA GPU; this machine has none")
 def test_gsplat_trains_from_the_sfm_model(finished):
     ctx = finished.context("training_splats", TRAIN_PROGRESS)

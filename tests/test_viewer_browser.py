@@ -35,6 +35,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 E2E_TIMEOUT_S = 240
 E2E_API_KEY = "e2e-viewer-key"
 
+pytestmark = pytest.mark.browser
+
 
 def _node() -> str:
     node = shutil.which("node")

@@ -30,9 +30,8 @@ def settle_garbage_collector() -> None:
     out of the collector's way, and collect the youngest generation less often.
 
     Cyclic garbage is still collected. What changes is that a full collection no longer walks every
-    object of every imported module: those walks were tens-of-milliseconds pauses in the submission
-    route's tail. Measured with wrk at concurrency 64, three rounds each: p99 58-84 ms before,
-    20-33 ms after, and 4,200-4,300 submissions/s before, 4,300-5,500 after."""
+    object of every imported module: those walks were pauses in the submission route's tail
+    (``docs/architecture.md`` has the measurement)."""
     gc.collect()
     gc.freeze()
     gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])

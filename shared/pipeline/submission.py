@@ -1,7 +1,7 @@
 """Recording and sending new jobs in batches, for an API that takes thousands of submissions a second.
 
 Two costs dominated a submission: a SQLite commit and a Redis round trip per job, and Celery building
-each message (about 0.4 ms of CPU: signatures, routing, reprs, serialising twice). So:
+each message (signatures, routing, reprs, serialising twice). So:
 
 - ``Submissions`` gathers the jobs submitted while the previous batch was being written and writes
   them as one batch: one transaction, one Redis pipeline, one thread hop. At low load a batch is a
@@ -150,10 +150,8 @@ class Submissions:
 
     Before taking a batch the writer lets the event loop run a few passes: requests already read but
     not yet at ``submit`` join this batch instead of the next, so a batch's fixed cost (a commit, a
-    round trip, a thread hop) is shared by more jobs. Measured (wrk, 2 API processes): 0 passes gave
-    batches of 1 to 8 jobs at concurrency 16, 8 passes 16; submissions/s rose from about 2,700-3,300
-    to 3,600-3,800 there and from 4,300-4,500 to 5,000-5,100 at concurrency 64. A lone submission
-    waits for nothing but the passes themselves (no change measurable at concurrency 1).
+    round trip, a thread hop) is shared by more jobs (``docs/architecture.md`` has the measurement). A
+    lone submission waits for nothing but the passes themselves.
     """
 
     gather_passes = 8
