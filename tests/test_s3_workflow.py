@@ -138,3 +138,29 @@ def test_a_redelivered_workflow_task_goes_on_from_its_first_unfinished_stage():
     assert done["status"] == "completed", done
     assert done["attempts"] == {"normalizing_images": 1, "reconstructing_3d": 1, "post_processing": 1,
                                 "finalizing": 1}, done["attempts"]
+
+
+def test_the_references_upload_and_process_flow_verbatim(worker):
+    """The S3 workflow reference's "Upload and Process Workflow", call for call: a local picture (under the
+    inputs folder) is uploaded to ``images/uploaded/``, submitted, and its model lands under the same name."""
+    inputs = get_settings().resolved_inputs_dir
+    inputs.mkdir(parents=True, exist_ok=True)
+    (inputs / "blue_house.png").write_bytes(object_photo(11))
+
+    result = s3_workflow.upload_image_and_submit_for_3d_generation(
+        local_image_path=str(inputs / "blue_house.png"),
+        doc_id="user_upload_123",
+        collection_name="user_models",
+        with_texture=True,
+        output_format="glb",
+    )
+    assert result["status"] == "success", result
+    task_id, image_url = result["task_id"], result["image_s3_url"]
+    assert image_url.endswith("images/uploaded/blue_house.png")
+    assert get_object_store().get_bytes("images/uploaded/blue_house.png") == object_photo(11)
+
+    status = wait_ready(task_id)
+    assert status["successful"], status
+    assert status["result"]["model_s3_key"] == "3d_assets/generated/blue_house.glb"
+    document = get_job_store().get_document("user_models", "user_upload_123")
+    assert (document["model_status"], document["image_s3_url"]) == ("success", image_url)
