@@ -121,6 +121,13 @@ class JobStore(ABC):
     @abstractmethod
     def get(self, job_id: str) -> dict[str, Any] | None: ...
 
+    def require(self, job_id: str) -> dict[str, Any]:
+        """The record of a job known to exist (job records are never deleted); a missing one is a bug."""
+        job = self.get(job_id)
+        if job is None:
+            raise LookupError(f"job {job_id} does not exist")
+        return job
+
     @abstractmethod
     def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
         """Set ``fields`` on the document ``doc_id`` of a caller's collection, creating it if missing.

@@ -81,8 +81,10 @@ class MongoJobStore(JobStore):
 
     @staticmethod
     def _decode(document: dict[str, Any] | None) -> dict[str, Any] | None:
-        if document is None:
-            return None
+        return None if document is None else MongoJobStore._record(document)
+
+    @staticmethod
+    def _record(document: dict[str, Any]) -> dict[str, Any]:
         record = dict(document)
         record["job_id"] = record.pop("_id")
         record["artifacts"] = {_unescape(name): info for name, info in (record.get("artifacts") or {}).items()}
@@ -138,7 +140,7 @@ class MongoJobStore(JobStore):
     def list(self, *, owner=None, kind=None, status=None, limit=20, offset=0) -> list[dict[str, Any]]:
         query = {k: v for k, v in (("owner", owner), ("kind", kind), ("status", status)) if v is not None}
         cursor = self.collection.find(query).sort([("created_at", -1), ("_id", -1)]).skip(offset).limit(limit)
-        return [self._decode(doc) for doc in cursor]
+        return [self._record(doc) for doc in cursor]
 
     def transition(self, job_id: str, to: Status, **fields: Any) -> bool:
         allowed = PREDECESSORS[to]

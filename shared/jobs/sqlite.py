@@ -75,8 +75,10 @@ class SQLiteJobStore(JobStore):
 
     @staticmethod
     def _decode(row: sqlite3.Row | None) -> dict[str, Any] | None:
-        if row is None:
-            return None
+        return None if row is None else SQLiteJobStore._record(row)
+
+    @staticmethod
+    def _record(row: sqlite3.Row) -> dict[str, Any]:
         record = {c: row[c] for c in COLUMNS}
         for field in JSON_FIELDS:
             record[field] = json.loads(record[field]) if record[field] is not None else None
@@ -147,7 +149,7 @@ class SQLiteJobStore(JobStore):
         rows = self._conn.execute(
             f"SELECT * FROM jobs {where} ORDER BY created_at DESC, seq DESC LIMIT ? OFFSET ?", (*params, limit, offset)
         ).fetchall()
-        return [self._decode(row) for row in rows]
+        return [self._record(row) for row in rows]
 
     def transition(self, job_id: str, to: Status, **fields: Any) -> bool:
         allowed = PREDECESSORS[to]

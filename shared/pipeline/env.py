@@ -7,7 +7,8 @@ from typing import Any
 
 from shared.errors import InvalidPlan, ProviderError, validation_detail
 from shared.pipeline.context import StageContext
-from shared.providers.registry import provider_class
+from shared.providers import registry
+from shared.providers.base import EnvGenerator, Planner
 
 PLAN_PROGRESS = (0, 10)
 SCENE_PROGRESS = (10, 90)
@@ -35,7 +36,7 @@ def plan_scene(ctx: StageContext) -> None:
     if request.get("plan") is not None:
         plan = request["plan"]
     else:
-        planner = provider_class("plan", ctx.job["providers"]["plan"])(ctx.provider_options("plan"))
+        planner = registry.create(Planner, ctx.job["providers"]["plan"], ctx.provider_options("plan"))
         plan = planner.plan(ctx, request.get("prompt") or "", request.get("seed") or 0)
     ctx.report(0.9, "plan ready")
     ctx.put_artifact("plan.json", json.dumps(plan, indent=2, sort_keys=True).encode(), "application/json")
@@ -64,5 +65,5 @@ def generate_scene_in_cloud(ctx: StageContext) -> bool:
 def generate_scene(ctx: StageContext) -> None:
     """Hand the plan to the chosen env provider, which writes ``scene.glb`` (and a thumbnail)."""
     plan = ctx.read_json_artifact("plan.json")
-    generator = provider_class("env", ctx.job["providers"]["env"])(ctx.provider_options("env"))
+    generator = registry.create(EnvGenerator, ctx.job["providers"]["env"], ctx.provider_options("env"))
     generator.generate(ctx, plan)

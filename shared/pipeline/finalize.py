@@ -47,7 +47,7 @@ def build_manifest(job: dict[str, Any], details: dict[str, Any] | None = None) -
 
 def finalize(ctx: StageContext) -> dict[str, Any]:
     """Validate and write ``manifest.json``, then complete the job (an invalid manifest fails it)."""
-    job = ctx.jobs.get(ctx.job_id)
+    job = ctx.jobs.require(ctx.job_id)
     manifest = build_manifest(job, job.get("details"))
     validate_manifest(manifest)
     # It carries the time it was made: of two overlapping runs of this stage, the first one's stays.

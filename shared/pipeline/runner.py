@@ -190,7 +190,7 @@ def fail_job(job_id: str, exc: BaseException, stage: str | None = None, jobs: Jo
     log.warning("job %s failed in %s: %s", job_id, where, error["message"])
     failed = jobs.transition(job_id, Status.FAILED, error=error, message=f"failed: {error['message'][:200]}")
     if failed:
-        failed_job = jobs.get(job_id)
+        failed_job = jobs.require(job_id)
         written = sorted(failed_job["artifacts"])
         if written:  # what the stages before the failure left: kept, and marked as an incomplete set
             jobs.add_details(job_id, {"partial_artifacts": written})

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.errors import UnknownProvider
 from shared.providers.base import Provider
+
+P = TypeVar("P", bound=Provider)
 
 PROVIDERS: dict[tuple[str, str], str] = {
     ("plan", "stub"): "shared.providers.plan_stub:StubPlanner",
@@ -100,3 +102,14 @@ def provider_class(stage: str, name: str) -> type[Provider]:
     if cls.stage != stage or cls.name != name:
         raise TypeError(f"{target} declares ({cls.stage!r}, {cls.name!r}), registered as ({stage!r}, {name!r})")
     return cls
+
+
+def create(contract: type[P], name: str, options: dict[str, Any] | None = None) -> P:
+    """The provider registered as ``(contract.stage, name)``, built with ``options``: a stage asks for the
+    contract it calls (``SplatTrainer``, ``Reconstructor``…), and a class registered under its stage that
+    does not fulfil it is refused here rather than failing on a missing method later."""
+    cls = provider_class(contract.stage, name)
+    if not issubclass(cls, contract):
+        raise TypeError(f"{cls.__module__}.{cls.__name__} is registered for {contract.stage!r} "
+                        f"but is not a {contract.__name__}")
+    return cls(options)
