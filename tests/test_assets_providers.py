@@ -247,8 +247,8 @@ def test_options_of_the_new_stages_are_bounded():
     for bad in ({"azimuths": []}, {"azimuths": [0.0] * 9}, {"grid": 8}, {"shading_depth": 2}):
         with pytest.raises(ValidationError):
             relief.model_validate(bad)
-    assert registry.names("images") == ["flux", "sdxl", "stub"]
-    assert registry.names("reconstruct") == ["relief", "sagemaker", "shap_e", "stub", "triposr"]
+    assert registry.names("images") == ["factory", "flux", "sdxl", "stub"]
+    assert registry.names("reconstruct") == ["factory", "relief", "sagemaker", "shap_e", "stub", "triposr"]
 
 
 @pytest.mark.skipif(not cuda_available(), reason=GPU_REASON)

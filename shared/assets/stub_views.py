@@ -61,14 +61,17 @@ def stub_object(prompt: str, seed: int) -> tuple[trimesh.Trimesh, str]:
     return solid, f"{kind} {'#{:02x}{:02x}{:02x}'.format(*colour)}"
 
 
-def render_views(solid: trimesh.Trimesh, azimuths: list[float], size: int) -> list[Image.Image]:
-    """The solid from each azimuth on the horizon, through a long lens, on a plain background."""
-    radius = float(np.linalg.norm(solid.vertices, axis=1).max())
+def render_views(solid: trimesh.Trimesh | trimesh.Scene, azimuths: list[float], size: int) -> list[Image.Image]:
+    """The solid (or scene) from each azimuth on the horizon, through a long lens, on a plain background,
+    looking at the centre of its bounds."""
+    bounds = np.asarray(solid.bounds, dtype=float)
+    centre = bounds.mean(axis=0)
+    radius = float(np.linalg.norm(bounds[1] - centre))
     distance = radius / math.sin(math.radians(FOV_DEG) / 2) * 1.05
     pictures = []
     for azimuth in azimuths:
         _, towards = camera_axes(azimuth)
-        camera = Camera(tuple((towards * distance).tolist()), (0.0, 0.0, 0.0), FOV_DEG)
+        camera = Camera(tuple((centre + towards * distance).tolist()), tuple(centre.tolist()), FOV_DEG)
         png = render_mesh_thumbnail(solid, size, size, camera, background=(BACKGROUND, BACKGROUND))
         pictures.append(Image.open(io.BytesIO(png)).convert("RGB"))
     return pictures

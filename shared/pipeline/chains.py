@@ -65,14 +65,31 @@ ERROR_TASK = "orchestrator.mark_failed"
 
 
 def default_providers(kind: str, settings: Settings) -> dict[str, str]:
+    """Each stage's provider when the request names none. image_to_3d has a reconstructor of its own: the
+    text_to_3d default may rebuild its own images stage's spec, which photographs do not have."""
     defaults = {
         "plan": settings.default_plan_provider,
         "env": settings.default_env_provider,
         "train": settings.default_train_provider,
         "images": settings.default_images_provider,
-        "reconstruct": settings.default_reconstruct_provider,
+        "reconstruct": (settings.default_image_reconstruct_provider if kind == "image_to_3d"
+                        else settings.default_reconstruct_provider),
     }
     return {stage: defaults[stage] for stage in PROVIDER_STAGES[kind]}
+
+
+def _paired(providers: dict[str, str], requested: dict[str, str], settings: Settings) -> dict[str, str]:
+    """Providers whose ``needs`` hold: a defaulted one that cannot work with a requested neighbour gives
+    way to the image reconstructor default; a requested one that cannot is a 422."""
+    for stage, name in list(providers.items()):
+        for other, wanted in provider_class(stage, name).needs.items():
+            if providers.get(other) == wanted:
+                continue
+            if stage in requested or stage != "reconstruct":
+                raise InvalidRequest(f"{stage} provider {name!r} needs {other} provider {wanted!r}, "
+                                     f"not {providers.get(other)!r}")
+            providers[stage] = settings.default_image_reconstruct_provider
+    return providers
 
 
 def resolve_providers(
@@ -85,7 +102,7 @@ def resolve_providers(
     for stage in (*requested, *options):
         if stage not in stages:
             raise InvalidRequest(f"stage {stage!r} is not part of a {kind!r} job (stages: {', '.join(stages)})")
-    providers = {**default_providers(kind, settings), **requested}
+    providers = _paired({**default_providers(kind, settings), **requested}, requested, settings)
     for stage, name in providers.items():
         provider = provider_class(stage, name)
         provider.check_available(settings)
@@ -94,6 +111,12 @@ def resolve_providers(
         except ValidationError as error:
             raise InvalidOptions(f"invalid options for {stage} provider {name!r}", validation_detail(error)) from None
     return providers
+
+
+def check_request(providers: dict[str, str], request: dict[str, Any], settings: Settings) -> None:
+    """Every provider's look at the request it will get (``Provider.check_request``): a 422 now, not a failed job."""
+    for stage, name in providers.items():
+        provider_class(stage, name).check_request(request, settings)
 
 
 def task_id(job_id: str, task: str) -> str:
