@@ -23,7 +23,8 @@ from shared.objects import shapes
 from shared.objects.materials import Material, material
 
 FAMILIES = ("furniture", "tableware", "nature", "vehicles", "props")
-DETAIL = {"low": (8, 1), "standard": (24, 2), "high": (48, 3)}  # level -> (sections, sphere subdivisions)
+# detail level -> (sections around a turned or swept part, icosphere subdivisions); minimal is for scene props
+DETAIL = {"minimal": (6, 0), "low": (8, 1), "standard": (24, 2), "high": (48, 3)}
 SPEC_VERSION = 1
 
 
