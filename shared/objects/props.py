@@ -237,7 +237,6 @@ def fence(b: Builder) -> None:
         "street light",
         "lamp post",
         "lamppost",
-        "lamp-post",
         "street lantern",
         "light pole",
         "lightpost",
@@ -248,12 +247,11 @@ def fence(b: Builder) -> None:
 def street_lamp(b: Builder) -> None:
     h, arm, pole = b.p["height"], b.p["arm"], b.p["pole"]
     b.lathe("base", "pole", [(pole * 2.5, 0.0), (pole * 2.5, 0.25), (pole * 1.3, 0.45), (0.0, 0.45)])
+    b.cylinder("pole", "pole", pole, h - 0.4, (0, 0.4, 0))
     if b.p["lantern"] > 0.5 or b.flag("ornate"):
-        b.cylinder("pole", "pole", pole, h - 0.4, (0, 0.4, 0))
         b.lathe("lantern", "light", [(0.09, h), (0.16, h + 0.3), (0.0, h + 0.3)])
         b.cone("roof", "pole", 0.22, 0.2, (0, h + 0.3, 0))
         return
-    b.cylinder("pole", "pole", pole, h - 0.4, (0, 0.4, 0))
     b.tube("arm", "pole", [(0, h - 0.3, 0), (arm * 0.3, h, 0), (arm, h + 0.05, 0)], pole * 0.6)
     b.box("head", "pole", (arm - 0.05, h - 0.05, -0.12), (arm + 0.4, h + 0.08, 0.12))
     b.box("bulb", "light", (arm, h - 0.08, -0.1), (arm + 0.35, h - 0.04, 0.1))
