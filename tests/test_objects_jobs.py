@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import struct
 import subprocess
 import zipfile
 from pathlib import Path
@@ -102,6 +103,19 @@ def test_materials_reach_the_glb_as_pbr(tmp_path: Path):
     grip = scene.geometry["grip"].visual.material
     assert blade.metallicFactor == pytest.approx(1.0) and blade.baseColorFactor[0] > blade.baseColorFactor[2]
     assert grip.metallicFactor == pytest.approx(0.0) and grip.baseColorFactor[0] > 2 * grip.baseColorFactor[1]
+
+
+def test_glass_carries_transmission_and_passes_the_validator(tmp_path: Path):
+    job = run_job(tmp_path, "a glass bottle with a gold cap")
+    glb = job.artifact("model.glb")
+    (length,) = struct.unpack_from("<I", glb, 12)
+    document = json.loads(glb[20:20 + length])
+    materials = {m["name"]: m for m in document["materials"]}
+    assert materials["body_glass"]["extensions"]["KHR_materials_transmission"] == {"transmissionFactor": 1.0}
+    assert "extensions" not in materials["cap_gold"]
+    assert document["extensionsUsed"] == ["KHR_materials_transmission"]
+    report = validator_report(_saved(tmp_path, glb))
+    assert (report["issues"]["numErrors"], report["issues"]["numWarnings"]) == (0, 0), report["issues"]["messages"][:5]
 
 
 @pytest.mark.parametrize("output_format", ["obj", "ply", "stl"])

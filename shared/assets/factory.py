@@ -48,3 +48,19 @@ def manifest_details(found: Understanding, faces: int) -> dict[str, Any]:
 
 def spec_from_artifact(data: dict[str, Any]) -> ObjectSpec:
     return ObjectSpec.from_json(data)
+
+
+def material_extensions(details: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """glTF material extensions for a factory model (material name -> extensions): transmission for glass,
+    which trimesh's exporter does not write. Empty for a job the factories did not make."""
+    from shared.objects.base import material_name
+    from shared.objects.materials import Material
+
+    materials = ((details or {}).get("factory") or {}).get("materials") or {}
+    extensions = {}
+    for role, data in materials.items():
+        made_of = Material.from_json(data)
+        if made_of.transmission > 0:
+            extensions[material_name(role, made_of)] = {
+                "KHR_materials_transmission": {"transmissionFactor": made_of.transmission}}
+    return extensions

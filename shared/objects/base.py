@@ -196,14 +196,18 @@ class Model:
         return scene
 
 
+def material_name(role: str, made_of: Material) -> str:
+    return f"{role}_{made_of.name}"
+
+
 def pbr(made_of: Material, role: str) -> trimesh.visual.material.PBRMaterial:
-    """The glTF material: linear base colour; a transmissive one is drawn alpha-blended (core glTF has no
-    transmission, and the exporter writes no extensions), its transmission kept in the spec."""
+    """The glTF material: linear base colour; a transmissive one is also alpha-blended, for viewers without
+    KHR_materials_transmission (which the delivered GLB carries: ``shared.assets.factory``)."""
     from shared.envgen.colors import linear
 
     alpha = 1.0 - 0.7 * made_of.transmission
     return trimesh.visual.material.PBRMaterial(
-        name=f"{role}_{made_of.name}",
+        name=material_name(role, made_of),
         baseColorFactor=[*linear(made_of.color), alpha],
         metallicFactor=made_of.metallic,
         roughnessFactor=made_of.roughness,

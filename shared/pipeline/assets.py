@@ -206,8 +206,10 @@ def post_process(ctx: StageContext) -> None:
     """Clean and decimate to the tier's budget, export ``model.glb`` and the requested format, render the thumbnail."""
     import trimesh
 
+    from shared.assets.factory import material_extensions
     from shared.assets.formats import CONTENT_TYPES, fbx_available, model_artifact_name, write_model
     from shared.assets.postprocess import face_count, finish, finish_parts, mesh_qa, scene_qa
+    from shared.geometry.glb import with_material_extensions
     from shared.geometry.render import render_mesh_thumbnail
 
     settings = ctx.settings
@@ -227,6 +229,9 @@ def post_process(ctx: StageContext) -> None:
         mesh, facts = finish(raw, budget, settings.asset_texture_size)
     ctx.report(0.6, f"{face_count(mesh)} faces after clean-up" + (" and decimation" if facts["decimated"] else ""))
     glb = write_model(mesh, "glb", ctx.workdir, settings)
+    extensions = material_extensions(ctx.job.get("details"))
+    if extensions:
+        glb.write_bytes(with_material_extensions(glb.read_bytes(), extensions))
     ctx.put_artifact("model.glb", glb, CONTENT_TYPES["glb"])
     if output_format != "glb":
         path = write_model(mesh, output_format, ctx.workdir, settings)

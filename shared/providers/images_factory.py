@@ -50,4 +50,4 @@ class FactoryImageGenerator(ImageGenerator):
             f"factory images: a {found.spec.category.replace('_', ' ')} ({len(model.parts)} parts, "
             f"{model.faces} faces, seed {seed}) rendered from {len(azimuths)} azimuths"
         )
-        return render_views(model.to_scene(), azimuths, self.options.size)
+        return render_views(model.to_scene(), azimuths, self.options.size, transparent=True)
