@@ -8,19 +8,23 @@ at submission, so a prompt that names nothing makeable is a 422 before anything 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.objects.base import ObjectSpec, catalogue
 from shared.objects.prompts import Understanding, understand
+
+if TYPE_CHECKING:
+    from shared.config import Settings
 
 SPEC_ARTIFACT = "factory_spec.json"
 TIER_DETAIL = {"standard": "standard", "high": "high"}
 
 
-def understand_request(request: dict[str, Any]) -> Understanding:
+def understand_request(request: dict[str, Any], settings: Settings) -> Understanding:
     """The spec a job's request asks for (prompt, seed, quality tier); ``InvalidRequest`` if it names nothing."""
     tier = request.get("quality_tier") or "standard"
-    return understand(request.get("prompt") or "", int(request.get("seed") or 0), TIER_DETAIL[tier])
+    return understand(request.get("prompt") or "", int(request.get("seed") or 0), TIER_DETAIL[tier],
+                      semantic=settings.objects_semantic_matcher)
 
 
 def manifest_details(found: Understanding, faces: int) -> dict[str, Any]:

@@ -285,6 +285,31 @@ def _nearest(words: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def _semantic_nearest(words: list[str], notes: list[str]) -> tuple[str, str] | None:
+    """The sentence model's nearest category for the words that are no attribute; its guess goes in the notes."""
+    from shared.objects.semantic import nearest_category
+
+    attributes = (
+        COLOURS.keys()
+        | MATERIAL_WORDS.keys()
+        | SCALE_WORDS.keys()
+        | STRETCH_WORDS.keys()
+        | WIDEN_WORDS.keys()
+        | FLAG_WORDS.keys()
+        | UNITS.keys()
+    )
+    nouns = [w for w in words if w not in attributes]
+    found = nearest_category(" ".join(nouns)) if nouns else None
+    if found is None:
+        return None
+    category, similarity = found
+    notes.append(
+        f"no factory makes {' '.join(nouns)!r}: the sentence model's nearest category is "
+        f"{category.replace('_', ' ')!r} (similarity {similarity:.2f})"
+    )
+    return nouns[-1], category
+
+
 def _size_target(tokens: list[str]) -> tuple[float, str] | None:
     """An explicit size ("1.5 m", "30cm", "5 km"): metres and the words as written."""
     for number, unit in itertools.pairwise(tokens):
@@ -305,8 +330,11 @@ def _dress(spec: ObjectSpec, made: Factory, role: str | None, colour: str | None
         spec.materials[name] = current.tinted(COLOURS[colour]) if colour else current
 
 
-def understand(prompt: str, seed: int, detail: str = "standard") -> Understanding:
-    """The spec a prompt asks for; ``InvalidRequest`` when it names nothing a factory can make."""
+def understand(prompt: str, seed: int, detail: str = "standard", semantic: bool = False) -> Understanding:
+    """The spec a prompt asks for; ``InvalidRequest`` when it names nothing a factory can make.
+
+    ``semantic``: when no word names a category, ask the sentence model (``shared.objects.semantic``)
+    before giving up."""
     tokens = _tokens(prompt)
     if not any(t.isalpha() for t in tokens):
         raise InvalidRequest("the prompt has no words to make an object from")
@@ -316,15 +344,20 @@ def understand(prompt: str, seed: int, detail: str = "standard") -> Understandin
     head = [m for m in matches if m[0] < cut]
     chosen = head[-1] if head else (matches[0] if matches else None)
     content = [t for t in tokens if t.isalpha() and t not in STOPWORDS]
+    guessed_from: set[str] = set()  # words a sentence-model guess was made from: used, not unplaced
     if chosen is None:
         nearest = _nearest(content)
-        if nearest is None:
+        if nearest is not None:
+            word, category = nearest
+            notes.append(f"no factory makes {word!r}: made the nearest category, {category.replace('_', ' ')!r}")
+        elif semantic and (nearest := _semantic_nearest(content, notes)) is not None:
+            word, category = nearest
+            guessed_from = set(content)
+        else:
             raise InvalidRequest(
                 f"no object this server can make was recognised in {prompt!r}; it makes: "
                 f"{', '.join(c.replace('_', ' ') for c in catalogue())}"
             )
-        word, category = nearest
-        notes.append(f"no factory makes {word!r}: made the nearest category, {category.replace('_', ' ')!r}")
         chosen = (tokens.index(word), 1, category)
     start, length, category = chosen
     made = catalogue()[category]
@@ -363,6 +396,7 @@ def understand(prompt: str, seed: int, detail: str = "standard") -> Understandin
             token.isalpha()
             and token not in STOPWORDS
             and token not in UNITS
+            and token not in guessed_from
             and not any(i in range(s, s + n) for s, n, _ in matches)
         ):
             unplaced.append(token)

