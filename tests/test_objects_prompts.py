@@ -71,6 +71,20 @@ def test_size_and_style_words_set_parameters():
     assert understand("a vase", 0, "high").spec.detail == "high"
 
 
+def test_kind_words_pick_the_parameters_of_that_kind():
+    from shared.objects.base import build
+
+    def extent(prompt: str) -> list[float]:
+        low, high = build(understand(prompt, 3).spec).bounds
+        return list(high - low)
+
+    assert extent("a sports car")[1] < 1.25 < 1.7 < extent("an suv")[1]
+    assert extent("a dagger")[1] < 0.6 < 1.2 < extent("a claymore")[1]
+    assert understand("a canoe", 3).spec.params["mast"] == 0.0 and understand("a sailboat", 3).spec.params["mast"] == 1
+    assert understand("a king size bed", 3).spec.params["width"] > understand("a single bed", 3).spec.params["width"]
+    assert understand("a king size bed", 3).notes == []
+
+
 def test_an_explicit_size_sets_the_largest_dimension():
     from shared.objects.base import build
 

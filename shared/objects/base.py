@@ -46,6 +46,9 @@ class Factory:
     turn: float = 0.0
     """Radians about +Y applied after drawing: furniture is drawn with its back towards +Z, and the
     views' convention (``shared.assets.views``) puts the front towards +Z."""
+    styles: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Words that name a kind of this object (a synonym or an adjective: "sports", "dagger", "canoe") ->
+    the parameters that kind has, replacing the seed's sample."""
 
     @property
     def main_role(self) -> str:
@@ -65,6 +68,7 @@ def factory(
     role_words: dict[str, str] | None = None,
     size: tuple[float, float] = (0.1, 2.0),
     turn: float = 0.0,
+    styles: dict[str, dict[str, float]] | None = None,
 ) -> Callable[[Callable[[Builder], None]], Callable[[Builder], None]]:
     """Register the decorated function as the factory of ``category``."""
 
@@ -72,7 +76,7 @@ def factory(
         if category in REGISTRY:
             raise ValueError(f"category {category!r} registered twice")
         REGISTRY[category] = Factory(
-            category, family, build, params, roles, tuple(synonyms), role_words or {}, size, turn
+            category, family, build, params, roles, tuple(synonyms), role_words or {}, size, turn, styles or {}
         )
         return build
 

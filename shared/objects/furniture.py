@@ -132,6 +132,7 @@ def sofa(b: Builder) -> None:
     synonyms=("stool", "bar stool", "barstool", "footstool", "ottoman"),
     role_words={"leg": "legs", "legs": "legs", "seat": "seat"},
     size=(0.3, 1.0),
+    styles={"bar": {"height": 0.76}, "barstool": {"height": 0.76}, "footstool": {"height": 0.35, "radius": 0.17}},
 )
 def stool(b: Builder) -> None:
     h, r, t, splay = b.p["height"], b.p["radius"], b.p["leg"], b.p["splay"]
@@ -212,6 +213,7 @@ def dining_table(b: Builder) -> None:
     synonyms=("coffee table", "side table", "end table", "cocktail table", "low table", "tea table"),
     role_words=TABLE_WORDS,
     size=(0.5, 1.6),
+    styles={"side": {"width": 0.5, "depth": 0.5, "height": 0.55}, "end": {"width": 0.5, "depth": 0.5, "height": 0.55}},
 )
 def coffee_table(b: Builder) -> None:
     w, d = b.p["width"], b.p["depth"]
@@ -268,6 +270,7 @@ def desk(b: Builder) -> None:
     },
     size=(1.8, 2.6),
     turn=math.pi,
+    styles={"single": {"width": 0.95}, "double": {"width": 1.45}, "queen": {"width": 1.6}, "king": {"width": 1.85}},
 )
 def bed(b: Builder) -> None:
     w, length, h = b.p["width"], b.p["length"], b.p["height"]
@@ -299,6 +302,7 @@ BOOK_COLOURS = ("#8e3b46", "#2f5d8a", "#d9a441", "#3d7a4f", "#e8e0cf", "#5a3a6a"
     role_words={"frame": "frame", "shelf": "frame", "shelves": "frame"},
     size=(0.8, 2.6),
     turn=math.pi,
+    styles={"full": {"fill": 0.95}, "empty": {"fill": 0.0}},
 )
 def bookshelf(b: Builder) -> None:
     w, h, d, t = b.p["width"], b.p["height"], b.p["depth"], 0.022

@@ -96,6 +96,7 @@ def deciduous_tree(b: Builder) -> None:
     ),
     role_words=TREE_WORDS,
     size=(1.0, 40.0),
+    styles={"christmas": {"height": 2.2, "radius": 0.9}},
 )
 def conifer_tree(b: Builder) -> None:
     h, r, tiers = b.p["height"], b.p["radius"], int(b.p["tiers"])

@@ -97,6 +97,11 @@ STOPWORDS = frozenset(
         "shiny",
         "matte",
         "polished",
+        "size",
+        "sized",
+        "story",
+        "storey",
+        "storied",
     }
     | CUT_WORDS
 )
@@ -365,6 +370,8 @@ def understand(prompt: str, seed: int, detail: str = "standard", semantic: bool 
     named_by = " ".join(tokens[start : start + length])
     span = set(range(start, start + length))
 
+    for word in (named_by, *(tokens[i] for i in sorted(span))):
+        spec.params.update(made.styles.get(word, {}))
     pending_colour: str | None = None
     pending_material: str | None = None
     unplaced: list[str] = []
@@ -392,6 +399,8 @@ def understand(prompt: str, seed: int, detail: str = "standard", semantic: bool 
             spec.flags = tuple(sorted({*spec.flags, FLAG_WORDS[token]}))
         elif token == "lowpoly":
             spec.detail = "low"
+        elif token in made.styles:
+            spec.params.update(made.styles[token])
         elif (
             token.isalpha()
             and token not in STOPWORDS

@@ -109,6 +109,13 @@ def chest(b: Builder) -> None:
     ),
     role_words={"blade": "blade", "hilt": "hilt", "guard": "hilt", "grip": "grip", "handle": "grip", "pommel": "hilt"},
     size=(0.25, 2.0),
+    styles={
+        "dagger": {"blade": 0.28, "guard": 0.12, "grip": 0.1},
+        "katana": {"width": 0.032, "guard": 0.09, "grip": 0.26},
+        "longsword": {"blade": 1.0, "grip": 0.22},
+        "claymore": {"blade": 1.1, "guard": 0.4, "grip": 0.3},
+        "rapier": {"width": 0.022, "blade": 0.95},
+    },
 )
 def sword(b: Builder) -> None:
     blade, w, guard, grip = b.p["blade"], b.p["width"], b.p["guard"], b.p["grip"]
@@ -138,6 +145,7 @@ def sword(b: Builder) -> None:
     synonyms=("shield", "buckler", "kite shield", "round shield", "heater shield", "targe"),
     role_words={"face": "face", "boss": "metal", "rim": "metal"},
     size=(0.3, 1.5),
+    styles={"kite": {"heater": 1.0}, "heater": {"heater": 1.0}, "buckler": {"radius": 0.2, "heater": 0.0}},
 )
 def shield(b: Builder) -> None:
     r, dome = b.p["radius"], b.p["dome"]
@@ -204,6 +212,7 @@ def bench(b: Builder) -> None:
     synonyms=("fence", "picket fence", "railing", "fencing", "palisade", "gate", "fence section"),
     role_words={"posts": "wood", "rails": "wood"},
     size=(0.5, 10.0),
+    styles={"picket": {"pickets": 1.0}, "railing": {"pickets": 0.0}},
 )
 def fence(b: Builder) -> None:
     length, h, posts = b.p["length"], b.p["height"], int(b.p["posts"])
@@ -243,6 +252,7 @@ def fence(b: Builder) -> None:
     ),
     role_words={"pole": "pole", "post": "pole", "light": "light"},
     size=(2.0, 12.0),
+    styles={"lantern": {"lantern": 1.0}, "modern": {"lantern": 0.0}},
 )
 def street_lamp(b: Builder) -> None:
     h, arm, pole = b.p["height"], b.p["arm"], b.p["pole"]
@@ -285,6 +295,14 @@ def street_lamp(b: Builder) -> None:
         "chimney": "chimney",
     },
     size=(3.0, 30.0),
+    styles={
+        "two": {"floors": 2},
+        "cottage": {"floors": 1},
+        "bungalow": {"floors": 1},
+        "villa": {"floors": 2, "width": 10.0},
+        "barn": {"floors": 2, "pitch": 0.6},
+        "shed": {"width": 3.5, "depth": 3.0, "wall": 2.4, "floors": 1},
+    },
 )
 def house(b: Builder) -> None:
     w, d, floors = b.p["width"], b.p["depth"], int(b.p["floors"])
@@ -322,6 +340,7 @@ def house(b: Builder) -> None:
     ),
     role_words={"walls": "walls", "roof": "roof", "windows": "windows"},
     size=(4.0, 120.0),
+    styles={"lighthouse": {"roof": 1.0, "taper": 0.8}, "castle": {"roof": 0.0}, "watchtower": {"roof": 0.0}},
 )
 def tower(b: Builder) -> None:
     h, r, taper = b.p["height"], b.p["radius"], b.p["taper"]

@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.interpolate import PchipInterpolator
 
 from shared.objects.base import Builder, factory
 
@@ -42,18 +43,14 @@ def vase(b: Builder) -> None:
     h, belly, neck, lip = b.p["height"], b.p["belly"], b.p["neck"], b.p["lip"]
     at = b.p["belly_at"]
     foot = belly * 0.55
-    outer = [
-        (foot, 0.0),
-        (foot, 0.01),
-        (belly * 0.9, h * at * 0.6),
-        (belly, h * at),
-        (belly * 0.8, h * (at + 0.2)),
-        (neck, h * 0.82),
-        (neck * 1.05, h * 0.92),
-        (lip, h),
-    ]
+    # a smooth silhouette through foot, belly, neck and lip (monotone cubic: no overshoot past the knots)
+    knots = [0.0, at, 0.82, 1.0]
+    radii = [foot, belly, neck, lip]
     if b.flag("ornate"):
-        outer.insert(4, (belly * 1.04, h * (at + 0.08)))
+        knots.insert(2, at + 0.12)
+        radii.insert(2, belly * 0.9)
+    heights = np.linspace(0.0, 1.0, max(8, b.sections // 2))
+    outer = [(float(r), float(t * h)) for r, t in zip(PchipInterpolator(knots, radii)(heights), heights, strict=True)]
     b.lathe("body", "body", vessel_profile(outer, 0.006, 0.012))
     b.lathe("foot", "body", [(foot * 1.08, -0.006), (foot * 1.08, 0.004), (foot * 0.7, 0.004), (0.0, 0.004)])
     if b.flag("ornate"):
@@ -68,6 +65,7 @@ def vase(b: Builder) -> None:
     synonyms=("bottle", "wine bottle", "beer bottle", "flask", "water bottle", "decanter"),
     role_words={"cap": "cap", "cork": "cap", "lid": "cap"},
     size=(0.1, 0.6),
+    styles={"wine": {"height": 0.31, "radius": 0.038, "shoulder": 0.62}, "beer": {"height": 0.23, "radius": 0.031}},
 )
 def bottle(b: Builder) -> None:
     h, r, s, n = b.p["height"], b.p["radius"], b.p["shoulder"], b.p["neck"]
@@ -111,6 +109,7 @@ def mug(b: Builder) -> None:
     synonyms=("cup", "teacup", "tea cup", "coffee cup", "espresso cup", "goblet", "chalice", "glass"),
     role_words={"saucer": "saucer"},
     size=(0.05, 0.25),
+    styles={"espresso": {"height": 0.055, "radius": 0.032, "saucer": 0.055}},
 )
 def cup(b: Builder) -> None:
     h, r, s = b.p["height"], b.p["radius"], b.p["saucer"]

@@ -56,7 +56,7 @@ def wheels(b: Builder, half_track: float, axles: Sequence[float], radius: float,
     "car",
     "vehicles",
     {"length": (3.8, 4.8), "width": (1.7, 1.9), "height": (1.3, 1.55), "wheel": (0.3, 0.36), "cabin": (0.4, 0.55)},
-    {"body": "paint", "glass": "glass", "wheels": "rubber", "trim": "chrome", "lights": "light"},
+    {"body": "paint", "glass": "glass:#2e3a46", "wheels": "rubber", "trim": "chrome", "lights": "light"},
     synonyms=(
         "car",
         "sedan",
@@ -77,6 +77,15 @@ def wheels(b: Builder, half_track: float, axles: Sequence[float], radius: float,
     ),
     role_words=VEHICLE_WORDS,
     size=(2.5, 6.5),
+    styles={
+        "sports": {"height": 1.2, "cabin": 0.4, "wheel": 0.33, "length": 4.4},
+        "racecar": {"height": 1.2, "cabin": 0.4, "wheel": 0.33, "length": 4.4},
+        "race": {"height": 1.2, "cabin": 0.4, "wheel": 0.33, "length": 4.4},
+        "suv": {"height": 1.75, "wheel": 0.38, "cabin": 0.62},
+        "jeep": {"height": 1.75, "wheel": 0.38, "cabin": 0.62},
+        "limousine": {"length": 6.0},
+        "hatchback": {"length": 3.9, "cabin": 0.6},
+    },
 )
 def car(b: Builder) -> None:
     length, width, height, r = b.p["length"], b.p["width"], b.p["height"], b.p["wheel"]
@@ -126,8 +135,15 @@ def car(b: Builder) -> None:
 @factory(
     "truck",
     "vehicles",
-    {"length": (5.5, 8.0), "width": (2.1, 2.5), "height": (2.6, 3.4), "wheel": (0.45, 0.55), "cab": (1.6, 2.1)},
-    {"body": "paint:#d8d8d8", "cab": "paint", "glass": "glass", "wheels": "rubber", "trim": "chrome"},
+    {
+        "length": (5.5, 8.0),
+        "width": (2.1, 2.5),
+        "height": (2.6, 3.4),
+        "wheel": (0.45, 0.55),
+        "cab": (1.6, 2.1),
+        "open": (0.0, 0.3),
+    },
+    {"body": "paint:#d8d8d8", "cab": "paint", "glass": "glass:#2e3a46", "wheels": "rubber", "trim": "chrome"},
     synonyms=(
         "truck",
         "lorry",
@@ -143,12 +159,22 @@ def car(b: Builder) -> None:
     ),
     role_words={**VEHICLE_WORDS, "cab": "cab", "cargo": "body", "box": "body"},
     size=(4.0, 18.0),
+    styles={"pickup": {"open": 1.0, "length": 5.3, "height": 1.85, "cab": 2.3, "wheel": 0.4, "width": 1.95}},
 )
 def truck(b: Builder) -> None:
     length, width, height, r, cab = b.p["length"], b.p["width"], b.p["height"], b.p["wheel"], b.p["cab"]
     half, floor = width / 2, r * 1.4
     b.box("chassis", "trim", (-half + 0.2, r * 0.7, -length / 2), (half - 0.2, floor, length / 2))
-    b.box("cargo", "body", (-half, floor, -length / 2), (half, height, length / 2 - cab - 0.1))
+    back_of_cab = length / 2 - cab - 0.1
+    if b.p["open"] > 0.5:  # a pickup's bed: floor and three low sides
+        b.box("bed", "cab", (-half, floor, -length / 2), (half, floor + 0.08, back_of_cab))
+        for x0, x1 in ((-half, -half + 0.06), (half - 0.06, half)):
+            b.box("bed_side", "cab", (x0, floor + 0.08, -length / 2), (x1, floor + 0.5, back_of_cab))
+        b.box(
+            "tailgate", "cab", (-half + 0.06, floor + 0.08, -length / 2), (half - 0.06, floor + 0.5, -length / 2 + 0.06)
+        )
+    else:
+        b.box("cargo", "body", (-half, floor, -length / 2), (half, height, back_of_cab))
     front = length / 2
     hull(
         b,
@@ -166,7 +192,8 @@ def truck(b: Builder) -> None:
         ),
     )
     b.box("windscreen", "glass", (-half + 0.15, height * 0.58, front - 0.33), (half - 0.15, height * 0.8, front - 0.12))
-    wheels(b, half - 0.15, (-length / 2 + r * 1.5, -length / 2 + r * 3.7, front - cab * 0.5), r, 0.3)
+    rear = (-length / 2 + r * 2.2,) if b.p["open"] > 0.5 else (-length / 2 + r * 1.5, -length / 2 + r * 3.7)
+    wheels(b, half - 0.15, (*rear, front - cab * 0.5), r, 0.3)
 
 
 @factory(
@@ -196,6 +223,14 @@ def truck(b: Builder) -> None:
     ),
     role_words={"hull": "hull", "deck": "deck", "sail": "sail", "sails": "sail", "cabin": "cabin"},
     size=(2.0, 60.0),
+    styles={
+        "sailboat": {"mast": 1.0},
+        "yacht": {"cabin": 1.0, "mast": 0.0},
+        "canoe": {"beam": 0.85, "depth": 0.4, "cabin": 0.0, "mast": 0.0},
+        "kayak": {"beam": 0.85, "depth": 0.4, "cabin": 0.0, "mast": 0.0},
+        "rowboat": {"beam": 1.3, "depth": 0.5, "length": 3.2, "cabin": 0.0, "mast": 0.0},
+        "dinghy": {"beam": 1.3, "depth": 0.5, "length": 3.2, "cabin": 0.0, "mast": 0.0},
+    },
 )
 def boat(b: Builder) -> None:
     length, beam, depth = b.p["length"], b.p["beam"], b.p["depth"]
