@@ -105,11 +105,28 @@ def test_materials_reach_the_glb_as_pbr(tmp_path: Path):
     assert grip.metallicFactor == pytest.approx(0.0) and grip.baseColorFactor[0] > 2 * grip.baseColorFactor[1]
 
 
+def test_bulbs_glow_and_the_high_tier_is_finer(tmp_path: Path):
+    job = run_job(tmp_path / "standard", "a table lamp", "glb")
+    scene = trimesh.load(io.BytesIO(job.artifact("model.glb")), file_type="glb")
+    assert min(scene.geometry["bulb"].visual.material.emissiveFactor) > 0.5
+    assert scene.geometry["shade"].visual.material.emissiveFactor is None or not any(
+        scene.geometry["shade"].visual.material.emissiveFactor
+    )
+    request = {"prompt": "a table lamp", "seed": 3, "quality_tier": "high", "options": {"images": {"size": 128}}}
+    high = StageJob(tmp_path / "tier", "text_to_3d", request, settings_for(tmp_path), FACTORY)
+    high.run("generating_images", IMAGES_PROGRESS, generate_images)
+    high.run("reconstructing_3d", RECONSTRUCT_PROGRESS, reconstruct)
+    high.run("post_processing", POSTPROCESS_PROGRESS, post_process)
+    details = high.record["details"]
+    assert details["factory"]["detail"] == "high" and details["mesh"]["quality_tier"] == "high"
+    assert details["mesh"]["faces"] > 1.5 * job.record["details"]["mesh"]["faces"]
+
+
 def test_glass_carries_transmission_and_passes_the_validator(tmp_path: Path):
     job = run_job(tmp_path, "a glass bottle with a gold cap")
     glb = job.artifact("model.glb")
     (length,) = struct.unpack_from("<I", glb, 12)
-    document = json.loads(glb[20:20 + length])
+    document = json.loads(glb[20 : 20 + length])
     materials = {m["name"]: m for m in document["materials"]}
     assert materials["body_glass"]["extensions"]["KHR_materials_transmission"] == {"transmissionFactor": 1.0}
     assert "extensions" not in materials["cap_gold"]

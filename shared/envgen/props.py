@@ -230,7 +230,7 @@ ENV_DETAIL = ("minimal", "low")  # Kit detail 0, 1 -> factory detail level
 
 def _finish(made_of: Material) -> str:
     """The scene's finish nearest a PBR material (the env writer's materials are colour + finish)."""
-    if made_of.name == "light":
+    if made_of.emission > 0:
         return "emissive"
     if made_of.metallic >= 0.5:
         return "metal"

@@ -210,9 +210,11 @@ def pbr(made_of: Material, role: str) -> trimesh.visual.material.PBRMaterial:
     from shared.envgen.colors import linear
 
     alpha = 1.0 - 0.7 * made_of.transmission
+    colour = linear(made_of.color)
     return trimesh.visual.material.PBRMaterial(
         name=material_name(role, made_of),
-        baseColorFactor=[*linear(made_of.color), alpha],
+        emissiveFactor=[c * made_of.emission for c in colour] if made_of.emission > 0 else None,
+        baseColorFactor=[*colour, alpha],
         metallicFactor=made_of.metallic,
         roughnessFactor=made_of.roughness,
         alphaMode="BLEND" if made_of.transmission > 0 else "OPAQUE",

@@ -18,6 +18,7 @@ class Material:
     roughness: float
     metallic: float = 0.0
     transmission: float = 0.0
+    emission: float = 0.0  # glow in the base colour (bulbs, lanterns), 0..1
 
     def tinted(self, color: str) -> Material:
         return replace(self, color=color)
@@ -62,7 +63,7 @@ MATERIALS: dict[str, Material] = {
         Material("needles", "#2f5a3a", 0.85),
         Material("petal", "#e0607a", 0.6),
         Material("soil", "#4a3526", 1.0),
-        Material("light", "#fff1c8", 0.5),
+        Material("light", "#fff1c8", 0.5, emission=1.0),
         Material("rope", "#b79a6a", 0.95),
     )
 }
