@@ -91,17 +91,20 @@ def finish_parts(scene: trimesh.Scene) -> tuple[trimesh.Scene, dict[str, Any]]:
 
 
 def flattened(scene: trimesh.Scene) -> trimesh.Trimesh:
-    """One vertex-coloured mesh (linear colours, as reconstructors deliver them), each part in its material's
-    base colour: for formats that carry no materials (PLY, STL)."""
+    """One vertex-coloured mesh (linear colours, as reconstructors deliver them), each part in its own vertex
+    colours or else its material's base colour: for formats that carry no materials (PLY, STL)."""
     meshes = []
     for node in scene.graph.nodes_geometry:
         transform, name = scene.graph[node]
         part = scene.geometry[name]
-        material = getattr(part.visual, "material", None)
-        factor = getattr(material, "baseColorFactor", None)
-        color = np.asarray(factor if factor is not None else (200, 200, 200, 255), dtype=np.uint8)
         mesh = trimesh.Trimesh(trimesh.transform_points(part.vertices, transform), part.faces, process=False)
-        mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=np.tile(color, (len(mesh.vertices), 1)))
+        if part.visual.kind == "vertex":
+            colors = np.asarray(part.visual.vertex_colors)
+        else:
+            factor = getattr(getattr(part.visual, "material", None), "baseColorFactor", None)
+            color = np.asarray(factor if factor is not None else (200, 200, 200, 255), dtype=np.uint8)
+            colors = np.tile(color, (len(mesh.vertices), 1))
+        mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=colors)
         meshes.append(mesh)
     return trimesh.util.concatenate(meshes)
 
@@ -118,7 +121,7 @@ def scene_qa(scene: trimesh.Scene) -> dict[str, Any]:
         "winding_consistent": all(p["winding_consistent"] for p in parts),
         "bounds": [[round(float(v), 6) for v in corner] for corner in np.asarray(scene.bounds, dtype=float)],
         "uvs": all(getattr(g.visual, "uv", None) is not None for g in scene.geometry.values()),
-        "vertex_colors": False,
+        "vertex_colors": any(p["vertex_colors"] for p in parts),
         "parts": len(parts),
         "materials": len(materials),
     }
