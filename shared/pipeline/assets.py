@@ -136,10 +136,10 @@ def load_views(ctx: StageContext) -> list[View]:
 
 def reconstruct(ctx: StageContext) -> None:
     """Mesh the views with the job's ``reconstruct`` provider; store the raw mesh as ``reconstruction.glb``."""
-    views = load_views(ctx)
-    name = ctx.job["providers"]["reconstruct"]
     from shared.assets.postprocess import face_count
 
+    views = load_views(ctx)
+    name = ctx.job["providers"]["reconstruct"]
     reconstructor = provider_class("reconstruct", name)(ctx.provider_options("reconstruct"))
     mesh = reconstructor.reconstruct(ctx, views)
     faces = face_count(mesh)
@@ -197,7 +197,7 @@ def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh | trimesh.Scene:
         model = scene if len(meshes) > 1 and len(meshes) == len(scene.geometry) else scene.to_mesh()
     except Exception as error:  # every way the parser fails on foreign bytes means the same: not a readable GLB
         raise ProviderError(f"{RECONSTRUCTION} ({len(data)} bytes) is not a readable GLB: {error}") from None
-    if not isinstance(model, trimesh.Trimesh | trimesh.Scene) or face_count(model) == 0:
+    if face_count(model) == 0:
         raise ProviderError(f"{RECONSTRUCTION} ({len(data)} bytes) holds no triangles")
     return model
 

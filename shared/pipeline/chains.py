@@ -79,8 +79,9 @@ def default_providers(kind: str, settings: Settings) -> dict[str, str]:
 
 
 def _paired(providers: dict[str, str], requested: dict[str, str], settings: Settings) -> dict[str, str]:
-    """Providers whose ``needs`` hold: a defaulted one that cannot work with a requested neighbour gives
-    way to the image reconstructor default; a requested one that cannot is a 422."""
+    """Providers whose ``needs`` hold. A defaulted reconstructor that cannot work with the requested images
+    provider (the factory one needs the factory's spec) gives way to the image reconstructor default, as
+    it would for photographs; any other mismatch was asked for, and is a 422."""
     for stage, name in list(providers.items()):
         for other, wanted in provider_class(stage, name).needs.items():
             if providers.get(other) == wanted:
