@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import trimesh
 
 from shared.objects.base import Builder, factory, rotation_y
@@ -178,22 +179,15 @@ def bush(b: Builder) -> None:
 )
 def rock(b: Builder) -> None:
     r = b.p["radius"]
-    b.blob("rock", "rock", r, (0, 0, 0), b.p["bumps"], (b.p["stretch"], b.p["squash"], 1.0))
-    for _ in range(2):  # loose stones at its foot
+    boulder = b.blob("rock", "rock", r, (0, 0, 0), b.p["bumps"], (b.p["stretch"], b.p["squash"], 1.0))
+    ground = -r * b.p["squash"] * 0.6  # bedded in the ground: its underside pressed flat
+    boulder.vertices = boulder.vertices.clip(min=(-np.inf, ground, -np.inf))
+    for _ in range(2):  # loose stones lying at its foot, on the same ground
         angle = b.u(0, 2 * math.pi)
         small = r * b.u(0.12, 0.22)
-        b.blob(
-            "pebble",
-            "rock",
-            small,
-            (
-                math.cos(angle) * r * b.p["stretch"] * 1.05,
-                -r * b.p["squash"] * 0.9 + small * 0.4,
-                math.sin(angle) * r * 1.05,
-            ),
-            0.2,
-            (1.0, 0.6, 1.0),
-        )
+        reach = r * 0.8
+        at = (math.cos(angle) * reach * b.p["stretch"], ground + small * 0.5, math.sin(angle) * reach)
+        b.blob("pebble", "rock", small, at, 0.2, (1.0, 0.6, 1.0))
 
 
 @factory(
