@@ -314,20 +314,20 @@ def bookshelf(b: Builder) -> None:
     for i in range(levels + 1):
         y = i * pitch
         b.box("shelf", "frame", (-w / 2 + t, y, -d / 2), (w / 2 - t, y + t, d / 2 - 0.01))
+    # the books of one colour are one part: a shelf holds dozens, and a part per book is slow to write
+    spines: dict[int, list[trimesh.Trimesh]] = {}
     book = 0
     for i in range(levels):
         x, y, limit = -w / 2 + t + 0.01, i * pitch + t, -w / 2 + t + (w - 2 * t) * b.p["fill"]
         while x < limit:
             thick, tall = b.u(0.02, 0.05), min(pitch - t - 0.02, b.u(0.18, 0.3))
             deep = b.u(0.15, min(0.24, d - 0.04))
-            b.box(
-                "book",
-                f"book_{book % len(BOOK_COLOURS)}",
-                (x, y, -d / 2 + 0.02),
-                (x + thick, y + tall, -d / 2 + 0.02 + deep),
-            )
+            box = trimesh.creation.box(bounds=[(x, y, -d / 2 + 0.02), (x + thick, y + tall, -d / 2 + 0.02 + deep)])
+            spines.setdefault(book % len(BOOK_COLOURS), []).append(box)
             x += thick + 0.003
             book += 1
+    for colour, boxes in sorted(spines.items()):
+        b.add(f"books_{colour}", f"book_{colour}", trimesh.util.concatenate(boxes))
 
 
 @factory(
