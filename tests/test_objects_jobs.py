@@ -185,6 +185,11 @@ def test_defaults_per_kind_and_pairing(tmp_path: Path):
         chains.resolve_providers("text_to_3d", {"images": "stub", "reconstruct": "factory"}, {}, settings)
 
 
+def test_only_providers_that_look_at_the_request_send_submission_to_a_thread():
+    assert chains.checks_request(FACTORY)
+    assert not chains.checks_request({"images": "stub", "reconstruct": "relief"})
+
+
 @pytest.mark.parametrize("prompt", ["a 5 km chair", "a flurble", "!!! ???"])
 def test_bad_prompts_are_refused_at_submission(tmp_path: Path, prompt: str):
     with pytest.raises(InvalidRequest):

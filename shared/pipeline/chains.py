@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from shared import queues
 from shared.config import Settings
 from shared.errors import InvalidOptions, InvalidRequest, validation_detail
+from shared.providers.base import Provider
 from shared.providers.registry import provider_class
 
 
@@ -112,6 +113,13 @@ def resolve_providers(
         except ValidationError as error:
             raise InvalidOptions(f"invalid options for {stage} provider {name!r}", validation_detail(error)) from None
     return providers
+
+
+def checks_request(providers: dict[str, str]) -> bool:
+    """Whether any of these providers looks at the request at submit: a caller on an event loop then runs
+    ``check_request`` in a thread (the look may import a mesh library, seconds on a cold process)."""
+    return any(provider_class(stage, name).check_request.__func__ is not Provider.check_request.__func__
+               for stage, name in providers.items())
 
 
 def check_request(providers: dict[str, str], request: dict[str, Any], settings: Settings) -> None:
