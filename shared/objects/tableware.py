@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.interpolate import PchipInterpolator
 
 from shared.objects.base import Builder, factory
 
@@ -40,6 +39,8 @@ def _handle(b: Builder, name: str, role: str, x: float, y0: float, y1: float, re
     size=(0.1, 1.2),
 )
 def vase(b: Builder) -> None:
+    from scipy.interpolate import PchipInterpolator
+
     h, belly, neck, lip = b.p["height"], b.p["belly"], b.p["neck"], b.p["lip"]
     at = b.p["belly_at"]
     foot = belly * 0.55
