@@ -14,7 +14,7 @@ import fastapi
 import numpy
 import uvicorn
 
-from bench import batch, decimate, job_store, queue_overhead, splat_convert, status_reads, submission
+from bench import batch, decimate, job_store, objects, queue_overhead, splat_convert, status_reads, submission
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,6 +53,18 @@ def decimate_section() -> list[str]:
         "fast-simplification through our post-processing, against the same call alone.",
         "",
         decimate.report(decimate.main()),
+    ]
+
+
+def objects_section() -> list[str]:
+    return [
+        "## Object factories (text_to_3d default)",
+        "",
+        f"Build time of each factory's model (spec -> parts -> GLB bytes, standard tier), {objects.SEEDS} seeds per "
+        f"category, one core (pinned, single-threaded numpy); and the keyword matcher's category on "
+        f"{len(objects.PROMPTS)} everyday prompts (`bench/objects.py`).",
+        "",
+        objects.report(objects.main()),
     ]
 
 
@@ -150,7 +162,7 @@ def main() -> int:
                f"{os.cpu_count()} cores")
     lines = ["# Benchmarks", "", f"Made by `make bench` on {machine}; each figure beside its baseline, same run.", ""]
     for section in (submission_section, status_section, batch_section, job_store_section, queue_section,
-                    splat_section, decimate_section):
+                    splat_section, decimate_section, objects_section):
         new = [*in_fresh_process(section), ""]
         lines += new
         print("\n".join(new), flush=True)

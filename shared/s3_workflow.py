@@ -119,7 +119,7 @@ def workflow_record(job_id: str, reference: str, with_texture: bool, output_form
     """A queued ``image_to_3d`` job for one workflow picture; a picture that cannot be named is a failed job."""
     from shared.assets.formats import FORMATS
 
-    provider = reconstruct_provider or settings.default_reconstruct_provider
+    provider = reconstruct_provider or settings.default_image_reconstruct_provider
     request: dict[str, Any] = {"kind": "image_to_3d", "output_format": output_format, "quality_tier": "standard",
                                "with_texture": with_texture, "source": reference[:1024]}
     record = new_job_record("image_to_3d", request, {"reconstruct": provider}, job_id=job_id)

@@ -52,6 +52,20 @@ def test_prompt_to_obj_with_stub_views(client):
     assert any(name.endswith(".obj") for name in names)
 
 
+def test_prompt_to_the_factory_model_by_default(client):
+    created = client.post("/v1/generations", json={"kind": "text_to_3d", "prompt": "a table lamp with a white shade"})
+    assert created.status_code == 202, created.text
+    job = wait_for_status(client, created.json()["job_id"], timeout_s=120)
+    assert job["status"] == "completed", job
+    assert job["providers"] == {"images": "factory", "reconstruct": "factory"}
+    manifest = client.get(f"/v1/generations/{job['job_id']}/download/manifest.json").json()
+    assert manifest["details"]["factory"]["category"] == "table_lamp"
+    assert manifest["details"]["factory"]["materials"]["shade"]["color"] == "#f0f0ec"  # the prompt's white
+    glb = client.get(f"/v1/generations/{job['job_id']}/download").content
+    scene = trimesh.load(io.BytesIO(glb), file_type="glb")
+    assert {"shade", "base", "stem", "bulb"} <= set(scene.geometry)
+
+
 @pytest.mark.parametrize(
     ("body", "code"),
     [

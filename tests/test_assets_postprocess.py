@@ -14,7 +14,7 @@ import trimesh
 from PIL import Image, ImageDraw
 
 from shared.assets.formats import fbx_available, model_artifact_name
-from shared.assets.postprocess import clean, mesh_qa
+from shared.assets.postprocess import clean, finish_parts, flattened, mesh_qa, scene_qa
 from shared.assets.relief import single_view_mesh
 from shared.assets.views import View
 from shared.config import Settings
@@ -169,3 +169,21 @@ def test_clean_up_merges_drops_degenerates_and_fixes_winding():
     assert (qa["faces"], qa["vertices"]) == (12, 8)
     assert qa["watertight"] and qa["winding_consistent"] and cleaned.volume == pytest.approx(1.0)
     assert qa["bounds"] == [[-0.5, -0.5, -0.5], [0.5, 0.5, 0.5]] and not qa["uvs"]
+
+
+def test_a_scene_of_parts_is_kept_and_flattened_with_its_colours():
+    painted = trimesh.creation.box(extents=(1, 1, 1))
+    painted.visual = trimesh.visual.ColorVisuals(painted, vertex_colors=np.tile([200, 10, 10, 255], (8, 1)))
+    plain = trimesh.creation.icosphere(1, 0.4)
+    plain.apply_translation((0, 1.2, 0))
+    plain.visual = trimesh.visual.TextureVisuals(
+        uv=np.zeros((len(plain.vertices), 2)),
+        material=trimesh.visual.material.PBRMaterial(baseColorFactor=[10, 200, 10, 255]))
+    scene, facts = finish_parts(trimesh.Scene({"box": painted, "ball": plain}))
+    assert facts["parts"] == 2 and set(scene.geometry) == {"box", "ball"}
+    qa = scene_qa(scene)
+    assert qa["watertight"] and qa["vertex_colors"] and not qa["uvs"] and qa["parts"] == 2
+    merged = flattened(scene)
+    assert len(merged.faces) == qa["faces"]
+    colours = np.asarray(merged.visual.vertex_colors)[:, :3]
+    assert {tuple(c) for c in colours} == {(200, 10, 10), (10, 200, 10)}

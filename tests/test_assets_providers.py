@@ -249,9 +249,9 @@ def test_options_of_the_new_stages_are_bounded():
         with pytest.raises(ValidationError):
             relief.model_validate(bad)
     shipped = [name for name in registry.names("images") if name != faults.NAME]  # the tests' extra providers
-    assert shipped == ["flux", "sdxl", "stub"]
+    assert shipped == ["factory", "flux", "sdxl", "stub"]
     assert [name for name in registry.names("reconstruct") if name != faults.NAME] == [
-        "relief", "sagemaker", "shap_e", "stub", "triposr"]
+        "factory", "relief", "sagemaker", "shap_e", "stub", "triposr"]
 
 
 @pytest.mark.gpu

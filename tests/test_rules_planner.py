@@ -29,6 +29,12 @@ CASES = [
     ("busy market bazaar", "market", {"density": "dense"}),
     ("ancient temple ruins in the fog", "ruins", {"weather": "misty"}),
     ("alpine mountains under overcast skies", "mountains", {"weather": "cloudy"}),
+    ("an abandoned factory interior", "factory_interior", {"lighting": "moody"}),
+    ("a small bedroom at night", "bedroom", {"time_of_day": "night"}),
+    ("a bright open-plan office", "office", {"lighting": "natural"}),
+    ("a crowded restaurant kitchen", "kitchen", {"density": "dense"}),
+    ("an old library with reading lamps", "library", {"lighting": "warm"}),
+    ("a medieval tavern by candlelight", "tavern", {"lighting": "warm"}),
 ]
 
 
@@ -49,6 +55,16 @@ def test_modifiers_are_read_from_the_prompt(prompt: str, setting: str, modifiers
     plan = plan_from_prompt(prompt, 3)
     assert plan.setting == setting
     assert {key: getattr(plan, key) for key in modifiers} == modifiers
+
+
+def test_interiors_are_furnished_for_what_they_are():
+    kinds = {prompt: {o.kind for o in plan_from_prompt(prompt, 5).objects} for prompt in (
+        "a cozy living room with a fireplace", "an abandoned factory interior", "a bedroom", "an office",
+        "a tavern")}
+    assert {"sofa", "armchair", "coffee_table"} <= kinds["a cozy living room with a fireplace"]
+    assert {"crate", "barrel", "console"} <= kinds["an abandoned factory interior"]
+    assert not {"sofa", "armchair", "coffee_table", "rug"} & kinds["an abandoned factory interior"]
+    assert "bed" in kinds["a bedroom"] and "desk" in kinds["an office"] and "stool" in kinds["a tavern"]
 
 
 def test_every_recipe_is_reachable_by_its_name():

@@ -95,7 +95,7 @@ def test_single_picture_by_s3_uri_with_the_default_reconstructor(worker):
     assert (document["model_status"], document["model_with_texture"], document["job_id"]) == (
         "success", False, submitted["job_id"])
     job = jobs.get(submitted["job_id"])
-    assert job["providers"] == {"reconstruct": get_settings().default_reconstruct_provider}
+    assert job["providers"] == {"reconstruct": get_settings().default_image_reconstruct_provider}
     assert any("with_texture=false" in note for note in job["notes"])
 
 

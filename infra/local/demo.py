@@ -20,7 +20,7 @@ DEMO_JOBS = [
     {"kind": "env", "prompt": "misty cyberpunk alley with neon signs at night", "seed": 1},
     {"kind": "env", "prompt": "a dense pine forest at dawn", "seed": 2},
     {"kind": "env", "prompt": "desert ruins under a clear noon sky", "seed": 3},
-    {"kind": "text_to_3d", "prompt": "a red ceramic vase", "seed": 4},
+    {"kind": "text_to_3d", "prompt": "a blue sports car", "seed": 4},
 ]
 MAIN_ARTIFACT = {"env": "scene.glb", "splat": "scene.splat", "text_to_3d": "model.glb", "image_to_3d": "model.glb"}
 TERMINAL = {"completed", "failed", "canceled"}

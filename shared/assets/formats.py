@@ -57,10 +57,12 @@ def _display_colors(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     return copy
 
 
-def _write_obj_zip(mesh: trimesh.Trimesh, path: Path) -> None:
+def _write_obj_zip(mesh: trimesh.Trimesh | trimesh.Scene, path: Path) -> None:
+    import trimesh
     from trimesh.exchange.obj import export_obj
 
-    source = mesh if mesh.visual.kind == "texture" else _display_colors(mesh)
+    # a scene of parts keeps one object and one material per part in the .obj and its .mtl
+    source = mesh if isinstance(mesh, trimesh.Scene) or mesh.visual.kind == "texture" else _display_colors(mesh)
     text, files = export_obj(source, include_normals=True, include_color=True, include_texture=True,
                              return_texture=True, mtl_name="model.mtl")
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -86,9 +88,17 @@ def _write_fbx(mesh: trimesh.Trimesh, path: Path, settings: Settings) -> None:
         raise ProviderError(f"the FBX converter failed: {(result.stderr or result.stdout).strip()[-500:]}")
 
 
-def write_model(mesh: trimesh.Trimesh, output_format: str, folder: Path, settings: Settings) -> Path:
-    """Write ``mesh`` in ``output_format`` under ``folder``; the file's name is the artifact's."""
+def write_model(mesh: trimesh.Trimesh | trimesh.Scene, output_format: str, folder: Path, settings: Settings) -> Path:
+    """Write ``mesh`` (or a scene of parts) in ``output_format`` under ``folder``; the file's name is the artifact's.
+
+    PLY and STL hold one mesh: a scene's parts are merged for them, each coloured with its material."""
+    import trimesh
+
+    from shared.assets.postprocess import flattened
+
     path = folder / model_artifact_name(output_format)
+    if isinstance(mesh, trimesh.Scene) and output_format in ("ply", "stl"):
+        mesh = flattened(mesh)
     if output_format == "glb":
         path.write_bytes(mesh.export(file_type="glb"))
     elif output_format == "obj":

@@ -72,6 +72,61 @@ def finish(mesh: trimesh.Trimesh, budget: int, texture_size: int) -> tuple[trime
     return smaller, facts
 
 
+def face_count(model: trimesh.Trimesh | trimesh.Scene) -> int:
+    if isinstance(model, trimesh.Scene):
+        return sum(len(geometry.faces) for geometry in model.geometry.values())
+    return len(model.faces)
+
+
+def finish_parts(scene: trimesh.Scene) -> tuple[trimesh.Scene, dict[str, Any]]:
+    """A scene of named parts within the budget, tidied part by part: names, UVs and materials kept.
+
+    Merging the parts into one mesh (the path for everything else) would pack their materials into one
+    and lose the names a client selects parts by.
+    """
+    for geometry in scene.geometry.values():
+        clean(geometry)
+    return scene, {"source_faces": face_count(scene), "decimated": False, "texture_rebaked": False,
+                   "parts": len(scene.geometry)}
+
+
+def flattened(scene: trimesh.Scene) -> trimesh.Trimesh:
+    """One vertex-coloured mesh (linear colours, as reconstructors deliver them), each part in its own vertex
+    colours or else its material's base colour: for formats that carry no materials (PLY, STL)."""
+    meshes = []
+    for node in scene.graph.nodes_geometry:
+        transform, name = scene.graph[node]
+        part = scene.geometry[name]
+        mesh = trimesh.Trimesh(trimesh.transform_points(part.vertices, transform), part.faces, process=False)
+        if part.visual.kind == "vertex":
+            colors = np.asarray(part.visual.vertex_colors)
+        else:
+            factor = getattr(getattr(part.visual, "material", None), "baseColorFactor", None)
+            color = np.asarray(factor if factor is not None else (200, 200, 200, 255), dtype=np.uint8)
+            colors = np.tile(color, (len(mesh.vertices), 1))
+        mesh.visual = trimesh.visual.ColorVisuals(mesh, vertex_colors=colors)
+        meshes.append(mesh)
+    return trimesh.util.concatenate(meshes)
+
+
+def scene_qa(scene: trimesh.Scene) -> dict[str, Any]:
+    """``mesh_qa`` for a scene of parts: closed and consistently wound means every part is."""
+    parts = [mesh_qa(geometry) for geometry in scene.geometry.values()]
+    materials = {getattr(g.visual, "material", None).name for g in scene.geometry.values()
+                 if getattr(g.visual, "material", None) is not None}
+    return {
+        "faces": sum(p["faces"] for p in parts),
+        "vertices": sum(p["vertices"] for p in parts),
+        "watertight": all(p["watertight"] for p in parts),
+        "winding_consistent": all(p["winding_consistent"] for p in parts),
+        "bounds": [[round(float(v), 6) for v in corner] for corner in np.asarray(scene.bounds, dtype=float)],
+        "uvs": all(getattr(g.visual, "uv", None) is not None for g in scene.geometry.values()),
+        "vertex_colors": any(p["vertex_colors"] for p in parts),
+        "parts": len(parts),
+        "materials": len(materials),
+    }
+
+
 def mesh_qa(mesh: trimesh.Trimesh) -> dict[str, Any]:
     """The manifest's mesh block: what a client checks before using the asset."""
     bounds = np.asarray(mesh.bounds, dtype=float)

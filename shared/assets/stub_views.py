@@ -22,6 +22,7 @@ from shared.geometry.render import render_mesh_thumbnail, srgb_to_linear
 
 FOV_DEG = 3.0
 BACKGROUND = (0.97, 0.97, 0.97)  # sRGB, plain: the normaliser cuts the object from it
+BLACK = (0.0, 0.0, 0.0)
 COLOURS = {"red": (200, 40, 40), "green": (50, 160, 70), "blue": (50, 90, 200), "yellow": (230, 190, 40),
            "orange": (230, 120, 30), "purple": (130, 60, 170), "pink": (230, 110, 160), "brown": (130, 85, 50),
            "black": (40, 40, 40), "grey": (120, 120, 120), "gray": (120, 120, 120), "white": (205, 205, 210)}
@@ -61,14 +62,31 @@ def stub_object(prompt: str, seed: int) -> tuple[trimesh.Trimesh, str]:
     return solid, f"{kind} {'#{:02x}{:02x}{:02x}'.format(*colour)}"
 
 
-def render_views(solid: trimesh.Trimesh, azimuths: list[float], size: int) -> list[Image.Image]:
-    """The solid from each azimuth on the horizon, through a long lens, on a plain background."""
-    radius = float(np.linalg.norm(solid.vertices, axis=1).max())
+def render_views(solid: trimesh.Trimesh | trimesh.Scene, azimuths: list[float], size: int,
+                 transparent: bool = False) -> list[Image.Image]:
+    """The solid (or scene) from each azimuth on the horizon, through a long lens, on a plain background,
+    looking at the centre of its bounds.
+
+    ``transparent``: RGBA pictures whose alpha is the object's exact coverage, for thin objects (a sword
+    edge-on) that cutting from the background colour would lose. The renderer does not antialias, so a
+    second render on black tells every background pixel: it is the background colour in both.
+    """
+    bounds = np.asarray(solid.bounds, dtype=float)
+    centre = bounds.mean(axis=0)
+    radius = float(np.linalg.norm(bounds[1] - centre))
     distance = radius / math.sin(math.radians(FOV_DEG) / 2) * 1.05
     pictures = []
     for azimuth in azimuths:
         _, towards = camera_axes(azimuth)
-        camera = Camera(tuple((towards * distance).tolist()), (0.0, 0.0, 0.0), FOV_DEG)
+        camera = Camera(tuple((centre + towards * distance).tolist()), tuple(centre.tolist()), FOV_DEG)
         png = render_mesh_thumbnail(solid, size, size, camera, background=(BACKGROUND, BACKGROUND))
-        pictures.append(Image.open(io.BytesIO(png)).convert("RGB"))
+        picture = Image.open(io.BytesIO(png)).convert("RGB")
+        if transparent:
+            dark = np.asarray(Image.open(io.BytesIO(
+                render_mesh_thumbnail(solid, size, size, camera, background=(BLACK, BLACK)))).convert("RGB"))
+            plain = np.asarray(picture)
+            background = np.round(np.asarray(BACKGROUND) * 255)
+            covered = (plain != background).any(axis=2) | dark.any(axis=2)
+            picture.putalpha(Image.fromarray(covered.astype(np.uint8) * 255))
+        pictures.append(picture)
     return pictures

@@ -2,20 +2,27 @@
 
 Each builder adds coloured parts to a ``Kit``; a prop stands on y=0 centred on the origin, so the
 placer can scale, turn and drop it on the terrain. The kit's random generator varies proportions
-and colour, so each variant of a kind differs a little.
+and colour, so each variant of a kind differs a little. Kinds that are everyday objects (trees, cars,
+furniture, ...) come from the object factories that text_to_3d uses (``FACTORY_KINDS``): one library;
+the builders here are the scene-only kinds.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import trimesh
 
 from shared.envgen.colors import shade
 
-TRUNK, DARK_METAL, WARM_LIGHT, SCREEN = "#5b3b22", "#2c2f36", "#ffd27a", "#3fd6ff"
+if TYPE_CHECKING:
+    from shared.objects.materials import Material
+
+DARK_METAL, SCREEN = "#2c2f36", "#3fd6ff"
 _UP = trimesh.transformations.rotation_matrix(-math.pi / 2, (1, 0, 0))  # +z -> +y
 _SIDE = trimesh.transformations.rotation_matrix(math.pi / 2, (0, 1, 0))  # +z -> +x
 
@@ -32,6 +39,7 @@ class Kit:
         self.rng = rng
         self.color = shade(color, float(rng.uniform(0.9, 1.1)))
         self.finish = finish
+        self.detail = detail
         self.sections = 10 if detail else 6
         self.subdivisions = 1 if detail else 0
         self.parts: list[tuple[trimesh.Trimesh, str, str]] = []
@@ -66,45 +74,14 @@ class Kit:
         self.add(trimesh.Trimesh(vertices + np.array([x, y, z]), mesh.faces, process=False), color, finish)
 
 
-def tree(k: Kit) -> None:
-    height = k.u(1.8, 2.6)
-    k.cyl(k.u(0.18, 0.25), height + 0.6, color=TRUNK)
-    r = k.u(1.3, 1.8)
-    k.sphere(r, y=height + r * 0.7, squash=0.85, bumps=0.12)
-    k.sphere(r * 0.7, x=k.u(-0.5, 0.5), y=height + r * 1.45, z=k.u(-0.5, 0.5), bumps=0.12)
 
 
-def pine(k: Kit) -> None:
-    k.cyl(0.16, 1.4, color=TRUNK)
-    r, y = k.u(1.5, 1.9), 0.9
-    for _ in range(3):
-        k.cone(r, r * 1.6, y=y)
-        y, r = y + r * 0.9, r * 0.72
 
 
-def palm(k: Kit) -> None:
-    lean, height, segments = k.u(0.6, 1.4), k.u(4.8, 5.8), 5
-    points = [(lean * (i / segments) ** 2, height * i / segments, 0.0) for i in range(segments + 1)]
-    for i in range(segments):
-        k.add(trimesh.creation.cylinder(0.2 - 0.02 * i, segment=[points[i], points[i + 1]], sections=k.sections),
-              "#8a6e4b")
-    tip = points[-1]
-    for i in range(6):
-        leaf = trimesh.creation.box(bounds=[[0.0, -0.03, -0.28], [2.4, 0.03, 0.28]])
-        tilt = trimesh.transformations.rotation_matrix(-0.45, (0, 0, 1))
-        turn = trimesh.transformations.rotation_matrix(i * math.pi / 3 + k.u(-0.2, 0.2), (0, 1, 0))
-        k.add(_moved(leaf, trimesh.transformations.translation_matrix(tip) @ turn @ tilt))
 
 
-def bush(k: Kit) -> None:
-    for _ in range(int(k.rng.integers(2, 4))):
-        r = k.u(0.45, 0.75)
-        k.sphere(r, x=k.u(-0.4, 0.4), y=r * 0.6, z=k.u(-0.4, 0.4), squash=0.75, bumps=0.15)
 
 
-def rock(k: Kit) -> None:
-    r = k.u(0.6, 1.0)
-    k.sphere(r, y=r * 0.35, squash=k.u(0.5, 0.75), bumps=0.25)
 
 
 def cactus(k: Kit) -> None:
@@ -117,10 +94,6 @@ def cactus(k: Kit) -> None:
         k.cyl(0.14, k.u(0.6, 1.0), x=side * 0.6, y=y)
 
 
-def mushroom(k: Kit) -> None:
-    stem = k.u(0.3, 0.45)
-    k.cyl(0.08, stem, color="#efe6d2")
-    k.sphere(k.u(0.25, 0.35), y=stem, squash=0.55)
 
 
 def building(k: Kit) -> None:
@@ -133,22 +106,8 @@ def building(k: Kit) -> None:
     k.box(-w / 2 + 0.4, height, -d / 2 + 0.4, w / 2 - 0.4, height + 0.5, d / 2 - 0.4, shade(k.color, 0.7))
 
 
-def house(k: Kit) -> None:
-    w, d, h = k.u(5.5, 7.0), k.u(4.5, 5.5), k.u(2.8, 3.4)
-    k.box(-w / 2, 0, -d / 2, w / 2, h, d / 2)
-    k.box(-0.5, 0, d / 2, 0.5, 2.0, d / 2 + 0.06, "#3a2a20")
-    ridge = h + d * 0.45
-    vertices = [(-w / 2 - 0.3, h, -d / 2 - 0.3), (-w / 2 - 0.3, h, d / 2 + 0.3), (-w / 2 - 0.3, ridge, 0),
-                (w / 2 + 0.3, h, -d / 2 - 0.3), (w / 2 + 0.3, h, d / 2 + 0.3), (w / 2 + 0.3, ridge, 0)]
-    faces = [(0, 1, 2), (3, 5, 4), (0, 2, 5), (0, 5, 3), (1, 4, 5), (1, 5, 2), (0, 3, 4), (0, 4, 1)]
-    k.add(trimesh.Trimesh(vertices, faces, process=False), "#5a3a2a")
 
 
-def lamp_post(k: Kit) -> None:
-    height = k.u(3.8, 4.4)
-    k.cyl(0.08, height)
-    k.box(-0.05, height - 0.1, -0.05, 0.7, height, 0.05)
-    k.box(0.45, height - 0.35, -0.18, 0.8, height - 0.1, 0.18, WARM_LIGHT, "emissive")
 
 
 def sign(k: Kit) -> None:
@@ -158,89 +117,24 @@ def sign(k: Kit) -> None:
     k.box(-w / 2, bottom, -0.06, w / 2, bottom + k.u(0.8, 1.2), 0.06)
 
 
-def car(k: Kit) -> None:
-    length = k.u(3.9, 4.5)
-    k.box(-0.9, 0.3, -length / 2, 0.9, 1.0, length / 2)
-    k.box(-0.8, 1.0, -length / 4, 0.8, 1.6, length / 5, "#1f2a36", "glossy")
-    for x in (-0.85, 0.85):
-        for z in (-length / 3, length / 3):
-            wheel = trimesh.creation.cylinder(0.35, 0.25, sections=k.sections)
-            k.add(_moved(wheel, trimesh.transformations.translation_matrix((x, 0.35, z)) @ _SIDE), "#151515")
 
 
-def bench(k: Kit) -> None:
-    w = k.u(1.4, 1.8)
-    k.box(-w / 2, 0.42, -0.22, w / 2, 0.5, 0.22)
-    k.box(-w / 2, 0.55, 0.16, w / 2, 0.95, 0.22)
-    for x in (-w / 2 + 0.1, w / 2 - 0.16):
-        k.box(x, 0, -0.2, x + 0.06, 0.42, 0.2, DARK_METAL, "metal")
 
 
-def fence(k: Kit) -> None:
-    length = k.u(2.6, 3.2)
-    for x in (-length / 2, length / 2 - 0.12):
-        k.box(x, 0, -0.06, x + 0.12, 1.1, 0.06)
-    for y in (0.4, 0.85):
-        k.box(-length / 2, y, -0.03, length / 2, y + 0.1, 0.03)
 
 
-def crate(k: Kit) -> None:
-    s = k.u(0.85, 1.1)
-    k.box(-s / 2, 0, -s / 2, s / 2, s, s / 2)
-    for y in (0.1 * s, 0.8 * s):
-        k.box(-s / 2 - 0.02, y, -s / 2 - 0.02, s / 2 + 0.02, y + 0.1 * s, s / 2 + 0.02, shade(k.color, 0.7))
 
 
-def barrel(k: Kit) -> None:
-    h = k.u(0.9, 1.0)
-    k.cyl(0.35, h)
-    for y in (0.15, h - 0.2):
-        k.cyl(0.365, 0.05, y=y, color=shade(k.color, 0.6))
 
 
-def table(k: Kit) -> None:
-    w, d = k.u(1.2, 1.6), k.u(0.7, 0.9)
-    k.box(-w / 2, 0.7, -d / 2, w / 2, 0.76, d / 2)
-    for x in (-w / 2 + 0.05, w / 2 - 0.11):
-        for z in (-d / 2 + 0.05, d / 2 - 0.11):
-            k.box(x, 0, z, x + 0.06, 0.7, z + 0.06)
 
 
-def chair(k: Kit) -> None:
-    k.box(-0.23, 0.42, -0.23, 0.23, 0.47, 0.23)
-    k.box(-0.23, 0.47, 0.18, 0.23, 0.95, 0.23)
-    for x in (-0.22, 0.17):
-        for z in (-0.22, 0.17):
-            k.box(x, 0, z, x + 0.05, 0.42, z + 0.05)
 
 
-def shelf(k: Kit) -> None:
-    w, h = k.u(0.9, 1.3), k.u(1.6, 2.0)
-    for x in (-w / 2, w / 2 - 0.04):
-        k.box(x, 0, -0.18, x + 0.04, h, 0.18)
-    books = ("#8e3b46", "#2f5d8a", "#d9a441", "#3d7a4f", "#e8e0cf")
-    for y in np.linspace(0.05, h - 0.03, 4):
-        k.box(-w / 2 + 0.04, y, -0.18, w / 2 - 0.04, y + 0.03, 0.18)
-        if y < h - 0.4:
-            x = -w / 2 + 0.08
-            while x < w / 2 - 0.2:
-                width = k.u(0.05, 0.12)
-                k.box(x, y + 0.03, -0.12, x + width, y + k.u(0.2, 0.3), 0.12, books[int(k.rng.integers(5))])
-                x += width + 0.01
 
 
-def sofa(k: Kit) -> None:
-    w = k.u(1.8, 2.2)
-    k.box(-w / 2, 0, -0.42, w / 2, 0.45, 0.42)
-    k.box(-w / 2, 0.45, 0.22, w / 2, 0.9, 0.42)
-    for x in (-w / 2, w / 2 - 0.2):
-        k.box(x, 0.45, -0.42, x + 0.2, 0.65, 0.22)
 
 
-def floor_lamp(k: Kit) -> None:
-    k.cyl(0.18, 0.04, color=DARK_METAL, finish="metal")
-    k.cyl(0.025, 1.5, y=0.04, color=DARK_METAL, finish="metal")
-    k.cyl(0.22, 0.3, y=1.45)
 
 
 def rug(k: Kit) -> None:
@@ -319,18 +213,59 @@ def umbrella(k: Kit) -> None:
     k.cone(k.u(1.1, 1.4), 0.5, y=1.9)
 
 
+# kinds made by the object factories (shared.objects): kind -> (category, the role the plan's colour and finish
+# dress; None: every part of the category's main material)
+FACTORY_KINDS: dict[str, tuple[str, str | None]] = {
+    "tree": ("deciduous_tree", None), "pine": ("conifer_tree", None), "palm": ("palm_tree", None),
+    "bush": ("bush", None), "rock": ("rock", None), "mushroom": ("mushroom", "cap"), "house": ("house", "walls"),
+    "lamp_post": ("street_lamp", "pole"), "car": ("car", None), "bench": ("bench", None), "fence": ("fence", None),
+    "crate": ("crate", None), "barrel": ("barrel", None), "table": ("dining_table", None), "chair": ("chair", None),
+    "shelf": ("bookshelf", "frame"), "sofa": ("sofa", None), "floor_lamp": ("floor_lamp", "shade"),
+    "bed": ("bed", "blanket"), "desk": ("desk", None), "cabinet": ("cabinet", None), "stool": ("stool", None),
+    "armchair": ("armchair", None), "coffee_table": ("coffee_table", None), "potted_plant": ("potted_plant", "pot"),
+    "chest": ("chest", None),
+}
+ENV_DETAIL = ("minimal", "low")  # Kit detail 0, 1 -> factory detail level
+
+
+def _finish(made_of: Material) -> str:
+    """The scene's finish nearest a PBR material (the env writer's materials are colour + finish)."""
+    if made_of.emission > 0:
+        return "emissive"
+    if made_of.metallic >= 0.5:
+        return "metal"
+    return "glossy" if made_of.roughness < 0.3 else "matte"
+
+
+def factory_prop(kind: str, k: Kit) -> None:
+    """One variant of ``kind`` from its object factory, seeded by the kit's generator; the plan's colour and
+    finish go to the dressed role, every other part keeps its factory material."""
+    from shared.objects.base import build, default_spec, get_factory
+
+    category, role = FACTORY_KINDS[kind]
+    spec = default_spec(category, int(k.rng.integers(2**31)), ENV_DETAIL[k.detail])
+    made = get_factory(category)
+    main = made.roles[made.main_role]
+    dressed = {role} if role else {r for r, value in made.roles.items() if value == main}
+    for part in build(spec).parts:
+        if part.role in dressed:
+            k.add(part.mesh)
+        else:
+            made_of = spec.materials[part.role]
+            k.add(part.mesh, made_of.color, _finish(made_of))
+
+
 BUILDERS: dict[str, Callable[[Kit], None]] = {
-    "tree": tree, "pine": pine, "palm": palm, "bush": bush, "rock": rock, "cactus": cactus, "mushroom": mushroom,
-    "building": building, "house": house, "lamp_post": lamp_post, "sign": sign, "car": car, "bench": bench,
-    "fence": fence, "crate": crate, "barrel": barrel, "table": table, "chair": chair, "shelf": shelf, "sofa": sofa,
-    "floor_lamp": floor_lamp, "rug": rug, "column": column, "ruin_wall": ruin_wall, "stall": stall,
-    "hay_bale": hay_bale, "stalagmite": stalagmite, "crystal": crystal, "console": console, "snowman": snowman,
-    "umbrella": umbrella,
+    "cactus": cactus, "building": building, "sign": sign, "rug": rug, "column": column, "ruin_wall": ruin_wall,
+    "stall": stall, "hay_bale": hay_bale, "stalagmite": stalagmite, "crystal": crystal, "console": console,
+    "snowman": snowman, "umbrella": umbrella,
+    **{kind: functools.partial(factory_prop, kind) for kind in FACTORY_KINDS},
 }
 # headings a kind may take: cars drive along the street (z), buildings and furniture line up with
 # streets and walls; kinds not listed turn freely
 TURNS: dict[str, int] = {"car": 2, **dict.fromkeys(
-    ("building", "house", "stall", "shelf", "sofa", "bench", "fence", "sign", "console", "table"), 4)}
+    ("building", "house", "stall", "shelf", "sofa", "bench", "fence", "sign", "console", "table", "bed", "desk",
+     "cabinet", "armchair", "coffee_table", "chest"), 4)}
 
 
 def build_prop(kind: str, rng: np.random.Generator, color: str, finish: str,

@@ -175,3 +175,28 @@ class GlbWriter:
         if self._bin:
             chunks += struct.pack("<II", len(self._bin), _BIN_CHUNK) + bytes(self._bin)
         return struct.pack("<III", _GLB_MAGIC, 2, 12 + len(chunks)) + chunks
+
+
+def with_material_extensions(glb: bytes, extensions: dict[str, dict[str, Any]]) -> bytes:
+    """``glb`` with extensions added to the materials named in ``extensions`` (name -> {extension: value}).
+
+    For what trimesh's exporter cannot write, such as KHR_materials_transmission on glass: the JSON chunk
+    is rewritten, the binary chunk kept as it is.
+    """
+    magic, _, _ = struct.unpack_from("<III", glb, 0)
+    json_length, chunk = struct.unpack_from("<II", glb, 12)
+    if magic != _GLB_MAGIC or chunk != _JSON_CHUNK:
+        raise ValueError("not a GLB with a JSON chunk first")
+    document = json.loads(glb[20:20 + json_length])
+    used = set(document.get("extensionsUsed", []))
+    for material in document.get("materials", []):
+        for name, value in extensions.get(material.get("name", ""), {}).items():
+            material.setdefault("extensions", {})[name] = value
+            used.add(name)
+    if used:
+        document["extensionsUsed"] = sorted(used)
+    content = json.dumps(document, separators=(",", ":")).encode()
+    content += b" " * (-len(content) % 4)
+    rest = glb[20 + json_length:]
+    chunks = struct.pack("<II", len(content), _JSON_CHUNK) + content + rest
+    return struct.pack("<III", _GLB_MAGIC, 2, 12 + len(chunks)) + chunks

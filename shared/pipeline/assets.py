@@ -136,13 +136,16 @@ def load_views(ctx: StageContext) -> list[View]:
 
 def reconstruct(ctx: StageContext) -> None:
     """Mesh the views with the job's ``reconstruct`` provider; store the raw mesh as ``reconstruction.glb``."""
+    from shared.assets.postprocess import face_count
+
     views = load_views(ctx)
     name = ctx.job["providers"]["reconstruct"]
     reconstructor = provider_class("reconstruct", name)(ctx.provider_options("reconstruct"))
     mesh = reconstructor.reconstruct(ctx, views)
-    if len(mesh.faces) == 0:
+    faces = face_count(mesh)
+    if faces == 0:
         raise ProviderError(f"reconstructor {name!r} returned an empty mesh")
-    ctx.report(0.9, f"{len(mesh.faces)} faces reconstructed")
+    ctx.report(0.9, f"{faces} faces reconstructed")
     ctx.put_artifact(RECONSTRUCTION, mesh.export(file_type="glb"), "model/gltf-binary")
     ctx.report(1.0, "reconstruction stored")
 
@@ -175,8 +178,9 @@ def reconstruct_in_cloud(ctx: StageContext) -> bool:
     return True
 
 
-def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh:
-    """The raw mesh as one ``Trimesh``; a file that is no GLB with triangles fails the stage saying so.
+def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh | trimesh.Scene:
+    """The raw mesh as one ``Trimesh``, or the scene when it holds several parts (named, one material
+    each: a factory's model); a file that is no GLB with triangles fails the stage saying so.
 
     The file may come from outside this process (a SageMaker container, a provider's own exporter), cut
     short or inconsistent: trimesh's parser then fails with whatever its JSON, struct or numpy step raised
@@ -184,20 +188,28 @@ def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh:
     """
     import trimesh
 
+    from shared.assets.postprocess import face_count
+
     data = ctx.read_artifact(RECONSTRUCTION)
     try:
-        mesh = trimesh.load(io.BytesIO(data), file_type="glb", force="mesh", process=False)
+        scene = trimesh.load(io.BytesIO(data), file_type="glb", force="scene", process=False)
+        meshes = [g for g in scene.geometry.values() if isinstance(g, trimesh.Trimesh)]
+        model = scene if len(meshes) > 1 and len(meshes) == len(scene.geometry) else scene.to_mesh()
     except Exception as error:  # every way the parser fails on foreign bytes means the same: not a readable GLB
         raise ProviderError(f"{RECONSTRUCTION} ({len(data)} bytes) is not a readable GLB: {error}") from None
-    if not isinstance(mesh, trimesh.Trimesh) or len(mesh.faces) == 0:
+    if face_count(model) == 0:
         raise ProviderError(f"{RECONSTRUCTION} ({len(data)} bytes) holds no triangles")
-    return mesh
+    return model
 
 
 def post_process(ctx: StageContext) -> None:
     """Clean and decimate to the tier's budget, export ``model.glb`` and the requested format, render the thumbnail."""
+    import trimesh
+
+    from shared.assets.factory import material_extensions
     from shared.assets.formats import CONTENT_TYPES, fbx_available, model_artifact_name, write_model
-    from shared.assets.postprocess import finish, mesh_qa
+    from shared.assets.postprocess import face_count, finish, finish_parts, mesh_qa, scene_qa
+    from shared.geometry.glb import with_material_extensions
     from shared.geometry.render import render_mesh_thumbnail
 
     settings = ctx.settings
@@ -207,16 +219,26 @@ def post_process(ctx: StageContext) -> None:
         raise FormatUnavailable(f"fbx output needs {settings.asset_fbx_converter!r} installed on this server")
     budget = settings.asset_face_budget_high if tier == "high" else settings.asset_face_budget_standard
     raw = _read_reconstruction(ctx)
-    ctx.report(0.05, f"cleaning {len(raw.faces)} faces")
-    mesh, facts = finish(raw, budget, settings.asset_texture_size)
-    ctx.report(0.6, f"{len(mesh.faces)} faces after clean-up" + (" and decimation" if facts["decimated"] else ""))
+    ctx.report(0.05, f"cleaning {face_count(raw)} faces")
+    if isinstance(raw, trimesh.Scene) and face_count(raw) > budget:
+        ctx.note(f"{len(raw.geometry)} parts ({face_count(raw)} faces) merged into one mesh to decimate to {budget}")
+        raw = raw.to_mesh()
+    if isinstance(raw, trimesh.Scene):
+        mesh, facts = finish_parts(raw)
+    else:
+        mesh, facts = finish(raw, budget, settings.asset_texture_size)
+    ctx.report(0.6, f"{face_count(mesh)} faces after clean-up" + (" and decimation" if facts["decimated"] else ""))
     glb = write_model(mesh, "glb", ctx.workdir, settings)
+    extensions = material_extensions(ctx.job.get("details"))
+    if extensions:
+        glb.write_bytes(with_material_extensions(glb.read_bytes(), extensions))
     ctx.put_artifact("model.glb", glb, CONTENT_TYPES["glb"])
     if output_format != "glb":
         path = write_model(mesh, output_format, ctx.workdir, settings)
         ctx.put_artifact(model_artifact_name(output_format), path, CONTENT_TYPES[output_format])
     ctx.report(0.85, "rendering the thumbnail")
     ctx.put_artifact("thumbnail.png", render_mesh_thumbnail(glb.read_bytes()), "image/png")
-    ctx.add_details({"mesh": {**mesh_qa(mesh), **facts, "face_budget": budget, "quality_tier": tier,
+    qa = scene_qa(mesh) if isinstance(mesh, trimesh.Scene) else mesh_qa(mesh)
+    ctx.add_details({"mesh": {**qa, **facts, "face_budget": budget, "quality_tier": tier,
                               "output_format": output_format, "model": model_artifact_name(output_format)}})
     ctx.report(1.0, f"{model_artifact_name(output_format)} ready")

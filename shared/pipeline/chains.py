@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from shared import queues
 from shared.config import Settings
 from shared.errors import InvalidOptions, InvalidRequest, validation_detail
+from shared.providers.base import Provider
 from shared.providers.registry import provider_class
 
 
@@ -65,14 +66,32 @@ ERROR_TASK = "orchestrator.mark_failed"
 
 
 def default_providers(kind: str, settings: Settings) -> dict[str, str]:
+    """Each stage's provider when the request names none. image_to_3d has a reconstructor of its own: the
+    text_to_3d default may rebuild its own images stage's spec, which photographs do not have."""
     defaults = {
         "plan": settings.default_plan_provider,
         "env": settings.default_env_provider,
         "train": settings.default_train_provider,
         "images": settings.default_images_provider,
-        "reconstruct": settings.default_reconstruct_provider,
+        "reconstruct": (settings.default_image_reconstruct_provider if kind == "image_to_3d"
+                        else settings.default_reconstruct_provider),
     }
     return {stage: defaults[stage] for stage in PROVIDER_STAGES[kind]}
+
+
+def _paired(providers: dict[str, str], requested: dict[str, str], settings: Settings) -> dict[str, str]:
+    """Providers whose ``needs`` hold. A defaulted reconstructor that cannot work with the requested images
+    provider (the factory one needs the factory's spec) gives way to the image reconstructor default, as
+    it would for photographs; any other mismatch was asked for, and is a 422."""
+    for stage, name in list(providers.items()):
+        for other, wanted in provider_class(stage, name).needs.items():
+            if providers.get(other) == wanted:
+                continue
+            if stage in requested or stage != "reconstruct":
+                raise InvalidRequest(f"{stage} provider {name!r} needs {other} provider {wanted!r}, "
+                                     f"not {providers.get(other)!r}")
+            providers[stage] = settings.default_image_reconstruct_provider
+    return providers
 
 
 def resolve_providers(
@@ -85,7 +104,7 @@ def resolve_providers(
     for stage in (*requested, *options):
         if stage not in stages:
             raise InvalidRequest(f"stage {stage!r} is not part of a {kind!r} job (stages: {', '.join(stages)})")
-    providers = {**default_providers(kind, settings), **requested}
+    providers = _paired({**default_providers(kind, settings), **requested}, requested, settings)
     for stage, name in providers.items():
         provider = provider_class(stage, name)
         provider.check_available(settings)
@@ -94,6 +113,19 @@ def resolve_providers(
         except ValidationError as error:
             raise InvalidOptions(f"invalid options for {stage} provider {name!r}", validation_detail(error)) from None
     return providers
+
+
+def checks_request(providers: dict[str, str]) -> bool:
+    """Whether any of these providers looks at the request at submit: a caller on an event loop then runs
+    ``check_request`` in a thread (the look may import a mesh library, seconds on a cold process)."""
+    return any(provider_class(stage, name).check_request.__func__ is not Provider.check_request.__func__
+               for stage, name in providers.items())
+
+
+def check_request(providers: dict[str, str], request: dict[str, Any], settings: Settings) -> None:
+    """Every provider's look at the request it will get (``Provider.check_request``): a 422 now, not a failed job."""
+    for stage, name in providers.items():
+        provider_class(stage, name).check_request(request, settings)
 
 
 def task_id(job_id: str, task: str) -> str:

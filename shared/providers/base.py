@@ -41,10 +41,17 @@ class Provider:
     task: ClassVar[str | None] = None
     """The Celery task that runs this provider, when not its stage's usual one (e.g. a cloud submitter)."""
     Options: ClassVar[type[BaseModel]] = NoOptions
+    needs: ClassVar[dict[str, str]] = {}
+    """Providers the job's other stages must use (stage -> name): one that consumes another's artifact."""
 
     @classmethod
     def check_available(cls, settings: Settings) -> None:
         """Raise ``ProviderUnavailable`` when this server cannot run the provider (checked at submit)."""
+
+    @classmethod
+    def check_request(cls, request: dict[str, Any], settings: Settings) -> None:
+        """At submit, with the request as it will be stored: raise ``InvalidRequest`` for input this
+        provider will certainly refuse, so the client gets a 422 instead of a failed job."""
 
     @classmethod
     def check_runtime(cls, settings: Settings) -> None:
@@ -111,10 +118,11 @@ class Reconstructor(Provider):
     """Stage ``reconstruct``: a mesh from the normalised views, in the views' frame (``shared.assets.views``).
 
     The mesh may be textured (UVs and a base-colour image) or vertex-coloured (linear RGBA, glTF's
-    convention); post-processing cleans, decimates and exports whatever comes back.
+    convention); post-processing cleans, decimates and exports whatever comes back. A scene of named
+    parts, each with its own PBR material, is kept as parts when it fits the face budget.
     """
 
     stage = "reconstruct"
 
-    def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
+    def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh | trimesh.Scene:
         raise NotImplementedError

@@ -46,6 +46,7 @@ ObjectKind = Literal[
     "building", "house", "lamp_post", "sign", "car", "bench", "fence",
     "crate", "barrel", "table", "chair", "shelf", "sofa", "floor_lamp", "rug",
     "column", "ruin_wall", "stall", "hay_bale", "stalagmite", "crystal", "console", "snowman", "umbrella",
+    "bed", "desk", "cabinet", "stool", "armchair", "coffee_table", "potted_plant", "chest",
 ]
 
 TIMES_OF_DAY: tuple[str, ...] = get_args(TimeOfDay)

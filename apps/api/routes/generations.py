@@ -86,6 +86,8 @@ async def submit(body: JobCreate, settings: Settings, submissions: Submissions, 
         request = await run_in_threadpool(prepare_request, body, get_object_store(), settings)
     else:
         request = prepare_request(body, get_object_store(), settings)
+    if chains.checks_request(providers):
+        await run_in_threadpool(chains.check_request, providers, request, settings)
     request_hash = _request_hash(body) if idempotency_key else None
     job = new_job_record(
         body.kind, request, providers,
