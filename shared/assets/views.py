@@ -48,6 +48,11 @@ def view_name(number: int) -> str:
     return f"view_{number}.png"
 
 
+def mask_name(number: int) -> str:
+    """The artifact name (under ``views/``) of the mask a view was cut with, at working size in the picture's shape."""
+    return f"mask_{number}.png"
+
+
 def even_azimuths(count: int) -> list[float]:
     """``count`` azimuths evenly around the object, starting at the front."""
     return [360.0 * i / count for i in range(count)]

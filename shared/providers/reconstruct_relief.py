@@ -28,6 +28,10 @@ class ReliefOptions(BaseModel):
                                          description="azimuth of each input image, degrees (0 = front)")
     grid: int | None = Field(None, ge=16, le=512, description="one view: mesh grid; default RELIEF_GRID")
     shading_depth: float | None = Field(None, ge=0, le=1, description="one view: default RELIEF_SHADING_DEPTH")
+    depth_scale: float | None = Field(None, gt=0, le=3, description="one view: thickness, 1 makes a disc a sphere; "
+                                                                    "default RELIEF_DEPTH_SCALE")
+    smoothness: float | None = Field(None, ge=0, le=1, description="one view: how much the outline is rounded "
+                                                                   "before inflating; default RELIEF_SMOOTHNESS")
     hull_resolution: int | None = Field(None, ge=16, le=320,
                                         description="several views: voxels per side; default RELIEF_HULL_RESOLUTION")
 
@@ -43,9 +47,12 @@ class ReliefReconstructor(Reconstructor):
         settings, options = ctx.settings, self.options
         if len(views) == 1:
             grid = options.grid or settings.relief_grid
-            depth = settings.relief_shading_depth if options.shading_depth is None else options.shading_depth
-            mesh = single_view_mesh(views[0], grid, depth)
-            ctx.note(f"relief: one view inflated on a {grid}-cell grid, textured through planar UVs")
+            shading = settings.relief_shading_depth if options.shading_depth is None else options.shading_depth
+            scale = options.depth_scale or settings.relief_depth_scale
+            smoothness = settings.relief_smoothness if options.smoothness is None else options.smoothness
+            mesh = single_view_mesh(views[0], grid, shading, scale, smoothness)
+            ctx.note(f"relief: one view inflated (Poisson, depth scale {scale:g}) on a {grid}-cell grid; "
+                     "photo on the front, a shaded estimate on the back")
             return mesh
         try:
             azimuths = resolved_azimuths(views, options.azimuths)
