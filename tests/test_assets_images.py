@@ -135,15 +135,6 @@ def test_exif_orientation_is_applied_before_cropping(tmp_path):
     assert (y1 - y0) > 2.5 * (x1 - x0)  # upright: tall, not wide
 
 
-def test_a_busy_picture_is_kept_whole(tmp_path):
-    noise = np.random.default_rng(1).integers(0, 256, (80, 120, 3), dtype=np.uint8)
-    job = image_job(tmp_path, {"images/uploaded/noise.png": png_bytes(Image.fromarray(noise))})
-    [entry] = normalise_job(job)
-    assert entry["background"] == "none"
-    x0, y0, x1, y1 = box_of(view_mask(job))
-    assert x1 - x0 == pytest.approx(0.8 * VIEW, abs=2) and y1 - y0 == pytest.approx(0.8 * VIEW * 80 / 120, abs=2)
-
-
 def test_views_of_one_size_share_one_crop_so_scale_is_kept(tmp_path):
     pictures = {}
     for number, half_width in enumerate((20, 50)):

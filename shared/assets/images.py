@@ -106,12 +106,14 @@ def _segmentation(rgba: Image.Image, transparent: bool, hint: Hint, scale: float
     return automatic(rgb)
 
 
-def cut_out_object(image: Image.Image, work_side: int, label: str, hint: Hint | None = None) -> Cutout:
+def cut_out_object(image: Image.Image, work_side: int, label: str, hint: Hint | None = None,
+                   whole_if_unseparated: bool = False) -> Cutout:
     """The object of ``image``: a mask the request gives, else the picture's own alpha, else found in it.
 
     Found means GrabCut in the request's box, cut from a plain border colour, or GrabCut from a
     saliency model (``shared.assets.segment``). A picture with no subject to find is refused with the
-    reason: presenting the whole frame as the object would be a slab of background.
+    reason: presenting the whole frame as the object would be a slab of background. Only a picture
+    made to show one object (``whole_if_unseparated``: a generated view) is then kept whole, noted.
     """
     source_size = image.size
     rgba = image.convert("RGBA")
@@ -123,7 +125,10 @@ def cut_out_object(image: Image.Image, work_side: int, label: str, hint: Hint | 
     try:
         found = _segmentation(rgba, has_alpha(image), hint or Hint(), scale, label)
     except NoSubject as error:
-        raise InvalidImage(f"{label}: {error}") from None
+        if not whole_if_unseparated:
+            raise InvalidImage(f"{label}: {error}") from None
+        found = Segmentation(np.ones(rgba.size[::-1]), "none", [f"{error}; the whole picture was kept"],
+                             {"coverage": 1.0})
     mask = found.alpha >= ALPHA_SOLID / 255.0
     rows, cols = np.nonzero(mask)
     if len(rows) == 0:
@@ -154,14 +159,15 @@ class Normalised:
 
 
 def normalise(images: list[Image.Image], azimuths: list[float | None], labels: list[str], size: int,
-              margin: float, hints: list[Hint | None] | None = None) -> Normalised:
-    """Square RGBA views of the pictures' objects (``hints``: what the request says of each one's subject).
+              margin: float, hints: list[Hint | None] | None = None, generated: bool = False) -> Normalised:
+    """Square RGBA views of the pictures' objects (``hints``: what the request says of each one's subject;
+    ``generated``: pictures made to show one object, kept whole when no subject can be cut from them).
 
     Pictures of one size share one crop (the union of their objects' boxes); otherwise each is
     cropped to its own object.
     """
     hints = hints or [None] * len(images)
-    cutouts = [cut_out_object(image, 2 * size, label, hint)
+    cutouts = [cut_out_object(image, 2 * size, label, hint, generated)
                for image, label, hint in zip(images, labels, hints, strict=True)]
     shared = len(cutouts) > 1 and len({c.rgba.size for c in cutouts}) == 1
     union = tuple(f(c.box[i] for c in cutouts) for i, f in enumerate((min, min, max, max)))

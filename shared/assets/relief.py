@@ -18,7 +18,7 @@ import trimesh
 from PIL import Image
 from scipy import ndimage
 
-from shared.assets.views import View, camera_axes, project
+from shared.assets.views import View, camera_axes, mask_centre, project
 from shared.envgen.image_mesh import front_sheet, shading_factor
 from shared.errors import ProviderError
 from shared.geometry.render import srgb_to_linear
@@ -118,6 +118,7 @@ def single_view_mesh(view: View, grid: int, shading_depth: float, depth_scale: f
     also shaped by the picture's shading (``shading_factor``). Front and back share the outline, so
     the body is watertight; they carry the photo and the back estimate of ``_two_sided_texture``
     through planar UVs. A lone view is the front whatever its azimuth: there is nothing to align it with.
+    The body is centred on its outline's box (``mask_centre``; a view cropped with others may not be).
     """
     small = view.image.convert("RGBa").resize((grid, grid), Image.Resampling.BOX).convert("RGBA")
     soft = np.asarray(small.getchannel("A"), dtype=float) / 255.0
@@ -144,6 +145,7 @@ def single_view_mesh(view: View, grid: int, shading_depth: float, depth_scale: f
     faces = np.concatenate([sheet.faces, (sheet.faces + count)[:, ::-1]])
     planar = (positions[:count, :2] + 1.0) / 2.0
     uv = np.concatenate([planar * [0.5, 1.0], planar * [0.5, 1.0] + [0.5, 0.0]])
+    positions[:, :2] -= mask_centre(view)
     material = trimesh.visual.material.PBRMaterial(baseColorTexture=_two_sided_texture(view), metallicFactor=0.0,
                                                    roughnessFactor=0.9)
     return trimesh.Trimesh(positions, faces, visual=trimesh.visual.TextureVisuals(uv=uv, material=material),

@@ -29,6 +29,7 @@ SALIENT = 2.0  # a pixel this many times further from every border colour than t
 MIN_SALIENT_FRACTION = 0.004  # fewer standing-out pixels than this share of the picture: no subject
 PLAIN_STD = 2.0  # a picture whose colours vary less than this (0..255) is a plain field
 MIN_COVERAGE = 0.003  # a mask smaller than this share of the picture found no subject
+SIZEABLE = 0.03  # a subject smaller than this share may be a detail of one that reaches the border
 MAX_COVERAGE = 0.92  # a mask larger than this is the frame, not a subject
 MAX_OVERLAP = 0.9  # colour histograms of subject and background this alike: they are not separated
 FEATHER_PX = 1.5  # sigma of the soft edge, in working pixels
@@ -71,25 +72,37 @@ def _ring(shape: tuple[int, int], width: int) -> np.ndarray:
     return ring
 
 
-def saliency(rgb: np.ndarray, ring: np.ndarray) -> np.ndarray:
-    """How far each pixel's colour is from everything the border shows, in units of the border's own spread.
+def _sides(shape: tuple[int, int], width: int) -> list[np.ndarray]:
+    """The picture's four border strips (top, bottom, left, right) as masks, ``width`` pixels deep."""
+    strips = []
+    for index in (np.s_[:width, :], np.s_[-width:, :], np.s_[:, :width], np.s_[:, -width:]):
+        strip = np.zeros(shape, dtype=bool)
+        strip[index] = True
+        strips.append(strip)
+    return strips
 
-    The border colours are summarised by k-means in Lab (perceptual distances); a background pixel
-    is near one of them, a subject pixel of a colour the border lacks is far from all.
+
+def border_distances(rgb: np.ndarray, strips: list[np.ndarray]) -> np.ndarray:
+    """(N, H, W): how far each pixel's colour is from everything one border strip shows, in that strip's spread.
+
+    Each strip's colours are summarised by k-means in Lab (perceptual distances); a background pixel
+    is near one of them, a pixel of a colour the strip lacks is far from all.
     """
     import cv2
 
     lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2LAB).astype(np.float32)
-    samples = lab[ring]
-    clusters = min(BORDER_CLUSTERS, len(samples))
-    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-    cv2.setRNGSeed(0)
-    _, labels, centres = cv2.kmeans(samples, clusters, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
     flat = lab.reshape(-1, 3)
-    distance = np.min(np.linalg.norm(flat[:, None, :] - centres[None, :, :], axis=2), axis=1)
-    own = np.linalg.norm(samples - centres[labels.ravel()], axis=1)
-    spread = max(float(np.percentile(own, 90)), 4.0)
-    return ndimage.gaussian_filter(distance.reshape(rgb.shape[:2]) / spread, 1.0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+    maps = []
+    for strip in strips:
+        samples = lab[strip]
+        cv2.setRNGSeed(0)
+        _, labels, centres = cv2.kmeans(samples, min(BORDER_CLUSTERS, len(samples)), None, criteria, 2,
+                                        cv2.KMEANS_PP_CENTERS)
+        distance = np.min(np.linalg.norm(flat[:, None, :] - centres[None, :, :], axis=2), axis=1)
+        spread = max(float(np.percentile(np.linalg.norm(samples - centres[labels.ravel()], axis=1), 90)), 4.0)
+        maps.append(ndimage.gaussian_filter(distance.reshape(rgb.shape[:2]) / spread, 1.0))
+    return np.stack(maps)
 
 
 def _largest_part(mask: np.ndarray) -> np.ndarray:
@@ -194,27 +207,52 @@ def _touching(mask: np.ndarray, width: int) -> list[str]:
     return [side for side, touched in sides.items() if touched]
 
 
+def _candidate(small: np.ndarray, distances: np.ndarray, sides_free: int, width: int) -> np.ndarray:
+    """GrabCut's subject when it may reach ``sides_free`` sides of the picture. With none, a pixel stands
+    out when the whole ring (``distances[0]``) lacks its colour; else unless more than ``sides_free`` of
+    the four sides (``distances[1:]``) show it."""
+    standing_out = distances[0] if sides_free == 0 else np.sort(distances[1:], axis=0)[sides_free]
+    salient = standing_out > SALIENT
+    ring = _ring(small.shape[:2], width)
+    if (salient & ~ring).mean() < MIN_SALIENT_FRACTION:
+        raise NoSubject("nothing in the picture stands out from the colours at its border "
+                        "(give a mask or a box in options.segment)")
+    return clean(grabcut(small, initial_labels(salient, ring & ~salient)))
+
+
 def automatic(rgb: np.ndarray) -> Segmentation:
-    """The subject of a photograph with no alpha, mask or box: GrabCut from the border-colour saliency model."""
+    """The subject of a photograph with no alpha, mask or box: GrabCut from the border-colour saliency model.
+
+    The border is first taken for background all round; a subject that reaches an edge (a portrait,
+    a close-up) brings its own colours into that model and hides, so the cut is tried again letting
+    it reach one, then two sides, while the cut finds no subject or only a small one. The first cut
+    of a sizeable subject is kept, else the largest of those that pass the checks.
+    """
     if float(rgb.reshape(-1, 3).std(axis=0).max()) < PLAIN_STD:
         raise NoSubject("the picture is one plain colour: there is no subject to cut out")
     small, _ = _small(rgb)
     width = max(2, round(BORDER_FRACTION * max(small.shape[:2])))
     ring = _ring(small.shape[:2], width)
-    standing_out = saliency(small, ring)
-    salient = (standing_out > SALIENT) & ~ring
-    if salient.mean() < MIN_SALIENT_FRACTION:
-        raise NoSubject("nothing in the picture stands out from the colours at its border "
-                        "(give a mask or a box in options.segment)")
-    init = initial_labels(salient, ring)
-    found = clean(grabcut(small, init))
-    facts = _checked(small, found, "automatic segmentation")
+    distances = border_distances(small, [ring, *_sides(small.shape[:2], width)])
+    found, reasons = [], []
+    for sides_free in range(3):
+        try:
+            mask = _candidate(small, distances, sides_free, width)
+            found.append((_checked(small, mask, "automatic segmentation"), mask))
+        except NoSubject as why:
+            reasons.append(str(why))
+            continue
+        if found[-1][0]["coverage"] >= SIZEABLE:
+            break
+    if not found:
+        raise NoSubject(reasons[0])
+    facts, mask = max(found, key=lambda pair: pair[0]["coverage"]) if found[-1][0]["coverage"] < SIZEABLE else found[-1]
     notes = []
-    touched = _touching(found, width)
+    touched = _touching(mask, width)
     if touched:
         notes.append(f"the subject reaches the picture's {', '.join(touched)} edge(s): it may be cut off there")
     facts["touches_border"] = bool(touched)
-    return Segmentation(feathered(found, (rgb.shape[1], rgb.shape[0])), "grabcut", notes, facts)
+    return Segmentation(feathered(mask, (rgb.shape[1], rgb.shape[0])), "grabcut", notes, facts)
 
 
 def in_box(rgb: np.ndarray, box: tuple[float, float, float, float]) -> Segmentation:

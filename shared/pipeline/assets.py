@@ -77,11 +77,12 @@ def _store_views(ctx: StageContext, normalised: Normalised, **extra: Any) -> Non
 
 
 def _normalise(ctx: StageContext, pictures: list[Image.Image], azimuths: list[float | None],
-               labels: list[str], hints: list[Hint | None] | None = None) -> Normalised:
+               labels: list[str], hints: list[Hint | None] | None = None, generated: bool = False) -> Normalised:
     from shared.assets.images import normalise
 
     settings = ctx.settings
-    return normalise(pictures, azimuths, labels, settings.asset_view_size, settings.asset_view_margin, hints)
+    return normalise(pictures, azimuths, labels, settings.asset_view_size, settings.asset_view_margin, hints,
+                     generated)
 
 
 def _hints(ctx: StageContext, count: int) -> list[Hint | None]:
@@ -140,7 +141,8 @@ def generate_images(ctx: StageContext) -> None:
         out = io.BytesIO()
         picture.save(out, format="PNG")
         ctx.put_artifact(f"views/generated_{number}.png", out.getvalue(), "image/png")
-    normalised = _normalise(ctx, pictures, list(azimuths), [f"generated view {n + 1}" for n in range(len(pictures))])
+    labels = [f"generated view {n + 1}" for n in range(len(pictures))]
+    normalised = _normalise(ctx, pictures, list(azimuths), labels, generated=True)
     for number, fact in enumerate(normalised.facts):
         fact["source"] = f"views/generated_{number}.png"
     _store_views(ctx, normalised, prompt=prompt, images_provider=name)
@@ -220,6 +222,24 @@ def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh:
     return mesh
 
 
+def _quality(ctx: StageContext, mesh: trimesh.Trimesh, watertight: bool) -> dict[str, Any]:
+    """The quality report against the view the model faces: the reconstructor's ``front_view`` (and the
+    ``front_offset`` it centred the model by), else the first view as it is. A mesh made without views
+    (handed to this stage as it is) has only the facts of the mesh itself."""
+    from shared.assets.quality import quality_report
+    from shared.assets.views import VIEWS_INDEX
+    from shared.pipeline.context import job_key
+
+    if not ctx.objects.exists(job_key(ctx.job_id, VIEWS_INDEX)):
+        return {"watertight": watertight, "faces": len(mesh.faces)}
+    details = ctx.job.get("details") or {}
+    entries = ctx.read_json_artifact(VIEWS_INDEX)["views"]
+    views = load_views(ctx)
+    number = next((n for n, view in enumerate(views) if view.name == details.get("front_view")), 0)
+    offset = details.get("front_offset") or (0.0, 0.0)
+    return quality_report(mesh, views[number], entries[number], watertight, (offset[0], offset[1]))
+
+
 def post_process(ctx: StageContext) -> None:
     """Clean and decimate to the tier's budget, export ``model.glb`` and the requested format, render the thumbnail."""
     from shared.assets.formats import CONTENT_TYPES, fbx_available, model_artifact_name, write_model
@@ -243,6 +263,8 @@ def post_process(ctx: StageContext) -> None:
         ctx.put_artifact(model_artifact_name(output_format), path, CONTENT_TYPES[output_format])
     ctx.report(0.85, "rendering the thumbnail")
     ctx.put_artifact("thumbnail.png", render_mesh_thumbnail(glb.read_bytes()), "image/png")
-    ctx.add_details({"mesh": {**mesh_qa(mesh), **facts, "face_budget": budget, "quality_tier": tier,
-                              "output_format": output_format, "model": model_artifact_name(output_format)}})
+    qa = mesh_qa(mesh)
+    ctx.add_details({"mesh": {**qa, **facts, "face_budget": budget, "quality_tier": tier,
+                              "output_format": output_format, "model": model_artifact_name(output_format)},
+                     "quality": _quality(ctx, mesh, qa["watertight"])})
     ctx.report(1.0, f"{model_artifact_name(output_format)} ready")
