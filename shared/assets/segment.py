@@ -4,8 +4,9 @@ In order of trust: a mask the request gives (used as it is), the picture's own a
 ``images.cut_out_object``), a box the request gives (GrabCut inside it), a plain background colour
 (``shared.envgen.image_mesh.cut_out``, exact for studio shots and generated views), and otherwise
 GrabCut (OpenCV) started from a saliency model: the picture's border is taken for background, and
-pixels whose colour the border does not explain stand out as the probable subject. Every mask is
-then cleaned the same way: the largest part kept, holes filled, the edge feathered.
+pixels whose colour the border does not explain stand out as the probable subject (a subject that
+reaches an edge is looked for again with that side of the border left out). Every mask is then
+cleaned the same way: the largest part kept, holes filled, the edge feathered.
 
 GrabCut runs on a small copy (its cost grows with the pixel count and a few hundred pixels across
 are enough to find an outline); the mask is then brought back to working size, smoothed on the way.
@@ -34,6 +35,7 @@ MAX_COVERAGE = 0.92  # a mask larger than this is the frame, not a subject
 MAX_OVERLAP = 0.9  # colour histograms of subject and background this alike: they are not separated
 FEATHER_PX = 1.5  # sigma of the soft edge, in working pixels
 SIDE_PART = 0.3  # standing-out parts at least this share of the largest one belong to the subject too
+FAINT = 1.5  # ... and what stands out this much and joins it tells how far GrabCut may grow it
 BOX_PAD = 0.1  # GrabCut may grow the subject this share of its size beyond the standing-out region
 
 
@@ -158,15 +160,19 @@ def grabcut(rgb: np.ndarray, init: np.ndarray | None = None,
     return (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
 
 
-def initial_labels(salient: np.ndarray, ring: np.ndarray) -> np.ndarray:
-    """GrabCut's starting labels: the box around the standing-out region may be subject, the rest is background.
+def initial_labels(standing_out: np.ndarray, ring: np.ndarray) -> np.ndarray:
+    """GrabCut's starting labels from the saliency map: what clearly stands out is probable subject, the
+    rest of a box around what stands out at least faintly and joins it probable background (GrabCut
+    may grow the subject there), everything else background.
 
-    Inside the box, the standing-out region (closed and filled, so a subject's own background-like
-    colours join it) starts as probable subject and the remainder as probable background.
+    The clear region is closed and filled, so a subject's own background-like colours join it; the
+    faint region widens the box to thin or shaded parts (legs, a dim lower half) a box around the
+    clear region alone would cut off.
     """
     import cv2
 
-    height, width = salient.shape
+    height, width = standing_out.shape
+    salient = standing_out > SALIENT
     reach = max(2, round(0.02 * max(height, width)))
     core = ndimage.binary_closing(ndimage.binary_opening(salient), iterations=reach)
     if not core.any():  # only specks stand out: they are all there is to start from
@@ -175,7 +181,9 @@ def initial_labels(salient: np.ndarray, ring: np.ndarray) -> np.ndarray:
     sizes = np.bincount(parts.ravel())[1:]
     keep = np.flatnonzero(sizes >= SIDE_PART * sizes.max()) + 1
     core = ndimage.binary_fill_holes(np.isin(parts, keep))
-    rows, cols = np.nonzero(core)
+    faint, _ = ndimage.label(ndimage.binary_opening(standing_out > FAINT) | core)
+    extent = np.isin(faint, np.unique(faint[core & (faint > 0)]))
+    rows, cols = np.nonzero(extent)
     pad_r, pad_c = round(BOX_PAD * (np.ptp(rows) + 1)), round(BOX_PAD * (np.ptp(cols) + 1))
     labels = np.full((height, width), cv2.GC_BGD, np.uint8)
     box = (slice(max(0, rows.min() - pad_r), rows.max() + pad_r + 1),
@@ -217,7 +225,7 @@ def _candidate(small: np.ndarray, distances: np.ndarray, sides_free: int, width:
     if (salient & ~ring).mean() < MIN_SALIENT_FRACTION:
         raise NoSubject("nothing in the picture stands out from the colours at its border "
                         "(give a mask or a box in options.segment)")
-    return clean(grabcut(small, initial_labels(salient, ring & ~salient)))
+    return clean(grabcut(small, initial_labels(standing_out, ring & ~salient)))
 
 
 def automatic(rgb: np.ndarray) -> Segmentation:

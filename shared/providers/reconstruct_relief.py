@@ -40,6 +40,7 @@ class ReliefOptions(BaseModel):
 
 class ReliefReconstructor(Reconstructor):
     name = "relief"
+    version = "2"  # 2: Poisson inflation, two-sided texture, a structure-from-motion hull of photos
     Options = ReliefOptions
 
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
