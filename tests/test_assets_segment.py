@@ -28,7 +28,7 @@ from shared.pipeline.assets import (
     post_process,
     reconstruct,
 )
-from tests.media import png_bytes
+from tests.media import png_bytes, turntable_photos
 from tests.stage_jobs import StageJob
 
 SIZE = 384  # composites are made at this width: enough for the checks, quick to segment
@@ -216,3 +216,17 @@ def test_photos_without_cameras_fall_back_to_the_clearest_one_and_say_so(tmp_pat
     assert details["quality"]["front_silhouette_iou"] >= 0.9
     seen = front_silhouette_in_photo(job, pictures[front].mask.shape)
     assert iou(seen, pictures[front].mask) >= 0.85
+
+
+def test_photos_around_a_textured_object_get_their_cameras_from_structure_from_motion(tmp_path):
+    azimuths = [20.0 * n for n in range(8)]
+    job = run_all(photo_job(tmp_path, turntable_photos(azimuths)))
+    details = job.record["details"]
+    reconstruction = details["reconstruction"]
+    assert reconstruction["method"] == "visual hull" and reconstruction["poses"] == "structure from motion"
+    assert np.abs(np.array(reconstruction["azimuths_deg"]) - azimuths).max() < 5.0
+    assert details["mesh"]["watertight"] and details["quality"]["front_silhouette_iou"] > 0.9
+    mesh = trimesh.load(io.BytesIO(job.artifact("model.glb")), file_type="glb", force="mesh")
+    width, height, _ = mesh.extents
+    assert height / width == pytest.approx(1.6 / 1.2, rel=0.1)  # the box's proportions, seen from the front
+    assert any("(structure from motion)" in note for note in job.record["notes"])

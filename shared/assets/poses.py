@@ -68,6 +68,23 @@ def _registered_model(views: list[View], workdir: Path):  # -> pycolmap.Reconstr
     return best
 
 
+def _looked_at(centres: np.ndarray, axes: np.ndarray) -> np.ndarray | None:
+    """The point nearest every camera's optical axis (least squares): what a turntable series is aimed at.
+
+    None when the axes are too close to parallel to meet. The 3D points' median would be biased towards
+    the sides the cameras saw, and so would the azimuths measured around it.
+    """
+    normal = np.zeros((3, 3))
+    right = np.zeros(3)
+    for centre, axis in zip(centres, axes, strict=True):
+        away = np.eye(3) - np.outer(axis, axis)  # projects onto the plane across the axis
+        normal += away
+        right += away @ centre
+    if np.linalg.cond(normal) > 1e6:
+        return None
+    return np.linalg.solve(normal, right)
+
+
 def turntable_azimuths(views: list[View], workdir: Path) -> list[float]:
     """Each view's azimuth (degrees, the first view at 0) from COLMAP's poses, or ``NoPoses``."""
     try:
@@ -79,7 +96,10 @@ def turntable_azimuths(views: list[View], workdir: Path) -> list[float]:
     rotations = [by_name[view.name].cam_from_world().rotation.matrix() for view in views]
     up = -np.mean([rotation[1] for rotation in rotations], axis=0)  # image rows grow downwards
     up /= np.linalg.norm(up)
-    target = np.median(np.array([point.xyz for point in model.points3D.values()]), axis=0)
+    axes = np.array([rotation[2] for rotation in rotations])  # each camera's viewing direction in the world
+    target = _looked_at(centres, axes)
+    if target is None:
+        target = np.median(np.array([point.xyz for point in model.points3D.values()]), axis=0)
     offsets = centres - target
     elevation = np.degrees(np.arcsin(np.clip(offsets @ up / np.linalg.norm(offsets, axis=1), -1, 1)))
     if np.abs(elevation).max() > MAX_ELEVATION_DEG:
