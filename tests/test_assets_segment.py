@@ -201,7 +201,7 @@ def test_a_subject_reaching_every_border_gives_a_noted_model_not_the_frame(tmp_p
     seen = front_silhouette_in_photo(job, truth.shape)
     assert seen.mean() < 0.9  # never the whole frame
     assert outside_truth(seen, truth) < 0.05  # and not the brick corners
-    assert any("reaches the picture's" in note and "cut off" in note for note in job.record["notes"])
+    assert any("fill the frame" in note and "cut off" in note for note in job.record["notes"])
     assert job.record["details"]["segmentation"][0]["touches_border"] is True
 
 

@@ -37,6 +37,8 @@ FEATHER_PX = 1.5  # sigma of the soft edge, in working pixels
 SIDE_PART = 0.3  # standing-out parts at least this share of the largest one belong to the subject too
 FAINT = 1.5  # ... and what stands out this much and joins it tells how far GrabCut may grow it
 BOX_PAD = 0.1  # GrabCut may grow the subject this share of its size beyond the standing-out region
+FRAME_INSET = 0.03  # GrabCut from the whole frame starts from a rectangle this share inside each edge
+FRAME_HOLDS = 0.5  # ... and is kept when it holds at least this share of what stood out
 
 
 class NoSubject(ValueError):
@@ -228,13 +230,22 @@ def _candidate(small: np.ndarray, distances: np.ndarray, sides_free: int, width:
     return clean(grabcut(small, initial_labels(standing_out, ring & ~salient)))
 
 
+def _framed(small: np.ndarray, inset: float = FRAME_INSET) -> np.ndarray:
+    """GrabCut's subject from a rectangle just inside the picture's edges: a subject that fills the frame."""
+    height, width = small.shape[:2]
+    left, top = round(inset * width), round(inset * height)
+    return clean(grabcut(small, rect=(left, top, width - 2 * left, height - 2 * top)))
+
+
 def automatic(rgb: np.ndarray) -> Segmentation:
     """The subject of a photograph with no alpha, mask or box: GrabCut from the border-colour saliency model.
 
-    The border is first taken for background all round; a subject that reaches an edge (a portrait,
-    a close-up) brings its own colours into that model and hides, so the cut is tried again letting
-    it reach one, then two sides, while the cut finds no subject or only a small one. The first cut
-    of a sizeable subject is kept, else the largest of those that pass the checks.
+    The border is first taken for background all round. A subject that reaches an edge (a portrait,
+    a close-up) brings its own colours into that model and hides, so when that finds no subject or
+    only a small one, the cut is tried again letting it reach one, then two sides. What stands out
+    then is often only a part of a subject filling the frame (a cat's eye and nose, a suit without its
+    head), so GrabCut from the whole frame is tried too, and kept (with a note) when it holds most of
+    that part. Where nothing stands out under any model, there is no subject (grass, gravel, noise).
     """
     if float(rgb.reshape(-1, 3).std(axis=0).max()) < PLAIN_STD:
         raise NoSubject("the picture is one plain colour: there is no subject to cut out")
@@ -254,11 +265,21 @@ def automatic(rgb: np.ndarray) -> Segmentation:
             break
     if not found:
         raise NoSubject(reasons[0])
-    facts, mask = max(found, key=lambda pair: pair[0]["coverage"]) if found[-1][0]["coverage"] < SIZEABLE else found[-1]
-    notes = []
+    facts, mask = found[-1] if found[-1][0]["coverage"] >= SIZEABLE else max(found, key=lambda f: f[0]["coverage"])
     touched = _touching(mask, width)
-    if touched:
-        notes.append(f"the subject reaches the picture's {', '.join(touched)} edge(s): it may be cut off there")
+    notes = [f"the subject reaches the picture's {', '.join(touched)} edge(s): it may be cut off there"
+             ] if touched else []
+    if len(found) > 1 or reasons:  # the all-round border model found no sizeable subject: it may fill the frame
+        framed = _framed(small)
+        if (framed & mask).sum() >= FRAME_HOLDS * mask.sum():
+            try:
+                facts, mask = _checked(small, framed, "GrabCut from the whole frame"), framed
+                touched = ["every"]
+                notes = ["the picture's border shows the subject's own colours, so the subject was taken to fill "
+                         "the frame and cut from the whole picture: it may be cut off at the picture's edges, "
+                         "or hold some background (a box in options.segment says where it is)"]
+            except NoSubject:
+                pass  # the part that stood out is all there is to go on
     facts["touches_border"] = bool(touched)
     return Segmentation(feathered(mask, (rgb.shape[1], rgb.shape[0])), "grabcut", notes, facts)
 
