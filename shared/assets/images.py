@@ -62,9 +62,23 @@ def decode_image(data: bytes, max_pixels: int, label: str) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             image.load()
-            return ImageOps.exif_transpose(image)
+            return _eight_bit(ImageOps.exif_transpose(image))
     except (OSError, SyntaxError, ValueError) as error:
         raise InvalidImage(f"{label} could not be decoded: {error}") from None
+
+
+def _eight_bit(image: Image.Image) -> Image.Image:
+    """A 16-bit or float greyscale picture as 8-bit greyscale, its range scaled, not clipped.
+
+    Pillow's own conversion of these modes to RGB clips every value above 255 to white, which
+    leaves a 16-bit photo one white field with no subject in it.
+    """
+    if image.mode not in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        return image
+    values = np.asarray(image, dtype=np.float64)
+    top = float(values.max()) if values.size else 0.0
+    scale = 255.0 if top <= 1.0 else 1.0 if top <= 255.0 else 255.0 / 65535.0 if top <= 65535.0 else 255.0 / top
+    return Image.fromarray(np.clip(np.round(values * scale), 0, 255).astype(np.uint8), "L")
 
 
 @dataclass
