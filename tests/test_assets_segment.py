@@ -230,3 +230,26 @@ def test_photos_around_a_textured_object_get_their_cameras_from_structure_from_m
     width, height, _ = mesh.extents
     assert height / width == pytest.approx(1.6 / 1.2, rel=0.1)  # the box's proportions, seen from the front
     assert any("(structure from motion)" in note for note in job.record["notes"])
+
+
+def test_poisson_inflation_makes_a_disc_a_hemisphere_and_smoothness_rounds_corners():
+    from shared.assets.quality import silhouette
+    from shared.assets.relief import poisson_height, single_view_mesh
+    from shared.assets.views import View
+
+    rows, cols = np.mgrid[0:101, 0:101]
+    disc = (rows - 50) ** 2 + (cols - 50) ** 2 <= 40**2
+    height = np.sqrt(poisson_height(disc))
+    assert height[50, 50] == pytest.approx(40, rel=0.03)  # sqrt(h) of a disc of radius 40 is 40 high at its centre
+    assert height[50, 30] == pytest.approx(np.sqrt(40**2 - 20**2), rel=0.03)  # and round all the way
+
+    square = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
+    ImageDraw.Draw(square).rectangle([48, 48, 207, 207], fill=(200, 80, 40, 255))
+    view = View("view_0.png", square)
+    sharp, round_ = (silhouette(single_view_mesh(view, 128, 0.0, 1.0, smoothness), 0.0, 256) for smoothness in (0, 1))
+    truth = view.mask()
+    assert iou(sharp, truth) > 0.97
+    corner = np.zeros_like(truth)
+    corner[48:64, 48:64] = True
+    assert (round_ & corner).sum() < 0.8 * (sharp & corner).sum()  # the corners are cut round
+    assert iou(round_, truth) > 0.9

@@ -25,7 +25,7 @@ from shared.geometry.render import srgb_to_linear
 
 PRESSURE = 4.0  # the Poisson right-hand side that makes sqrt(h) of a disc a hemisphere
 RIM_REACH = 1.0  # rim vertices move at most this many grid cells onto the outline
-SMOOTHING_CELLS = 2.0  # smoothness 1 blurs the outline by this many grid cells (sigma)
+SMOOTHING_CELLS = 4.0  # smoothness 1 blurs the outline by this many grid cells (sigma)
 BACK_BLUR = 48.0  # the back estimate is blurred by the texture's side over this
 BACK_SHADE = 0.8  # and darkened by this factor, as the side away from the light
 
@@ -110,7 +110,7 @@ def _two_sided_texture(view: View) -> Image.Image:
 
 
 def single_view_mesh(view: View, grid: int, shading_depth: float, depth_scale: float = 1.0,
-                     smoothness: float = 0.3) -> trimesh.Trimesh:
+                     smoothness: float = 0.15) -> trimesh.Trimesh:
     """A closed, smooth body with the view's outline, facing the view's camera on +Z, textured front and back.
 
     The outline (the view's mask on a ``grid``-cell grid, blurred by ``smoothness``) is inflated by
