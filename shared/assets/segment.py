@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-GRABCUT_SIDE = 320  # GrabCut works on a copy this many pixels along its longer side
+GRABCUT_SIDE = 400  # GrabCut works on a copy this many pixels along its longer side
 GRABCUT_ITERATIONS = 5
 BORDER_FRACTION = 0.02  # the ring of the picture taken for sure background, as a share of the longer side
 BORDER_CLUSTERS = 8  # colours of the background model drawn from the border ring
