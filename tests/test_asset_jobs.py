@@ -40,6 +40,39 @@ def test_photo_upload_to_a_textured_model(client):
     assert extent.max() > 0 and extent.min() > 0  # a solid, not a flat card
 
 
+def test_a_mask_upload_is_recorded_as_its_object_key(client):
+    photo = client.post("/v1/uploads", files={"file": ("disc.png", object_photo(), "image/png")}).json()
+    mask = Image.new("L", (160, 160), 0)
+    ImageDraw.Draw(mask).ellipse((30, 30, 130, 130), fill=255)
+    upload = client.post("/v1/uploads", files={"file": ("mask.png", png_bytes(mask), "image/png")}).json()
+    body = {"kind": "image_to_3d", "images": [photo["upload_id"]], "use_cache": False,
+            "options": {"segment": {"pictures": [{"mask": upload["upload_id"]}]}}}
+    created = client.post("/v1/generations", json=body)
+    assert created.status_code == 202, created.text
+    job = wait_for_status(client, created.json()["job_id"], timeout_s=120)
+    assert job["status"] == "completed", job
+    assert job["request"]["options"]["segment"] == {"pictures": [{"mask": upload["key"]}]}
+    assert job["details"]["segmentation"][0]["method"] == "mask"
+    assert "views/mask_0.png" in job["artifacts"]
+
+
+@pytest.mark.parametrize(
+    ("pictures", "code", "message"),
+    [
+        ([None, {"box": [0, 0, 5, 5]}], "invalid_request", "2 pictures for 1 images"),
+        ([{"mask": "0" * 32}], "invalid_request", "no uploaded image with id"),
+        ([{"mask": "images/uploaded/nothing-here.png"}], "invalid_request", "nothing-here"),
+        ([{"mask": "https://127.0.0.1/m.png"}], "url_refused", "loopback"),
+    ],
+)
+def test_segment_hints_that_cannot_apply_are_refused_at_submit(client, pictures, code, message):
+    photo = client.post("/v1/uploads", files={"file": ("disc.png", object_photo(), "image/png")}).json()
+    body = {"kind": "image_to_3d", "images": [photo["upload_id"]], "options": {"segment": {"pictures": pictures}}}
+    response = client.post("/v1/generations", json=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == code and message in response.json()["message"], response.json()
+
+
 def test_prompt_to_obj_with_stub_views(client):
     body = {"kind": "text_to_3d", "prompt": "a red ceramic teapot", "output_format": "obj",
             "providers": {"images": "stub"}}
@@ -76,6 +109,14 @@ def test_prompt_to_the_factory_model_by_default(client):
         ({"kind": "image_to_3d", "image_urls": ["https://169.254.169.254/latest"]}, "url_refused"),
         ({"kind": "image_to_3d", "images": ["s3://someone-elses-bucket/a.png"]}, "invalid_request"),
         ({"kind": "image_to_3d", "images": ["0" * 32]}, "invalid_request"),
+        ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"],
+          "options": {"segment": {"pictures": [{"box": [10, 10, 5, 50]}]}}}, "invalid_options"),
+        ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"],
+          "options": {"segment": {"pictures": [{"box": [0, 0, 5, 5], "mask": "images/uploaded/m.png"}]}}},
+         "invalid_options"),
+        ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"], "providers": {"segment": "grabcut"}},
+         "invalid_request"),
+        ({"kind": "text_to_3d", "prompt": "a cup", "options": {"segment": {}}}, "invalid_request"),
     ],
 )
 def test_bad_asset_requests_are_422(client, body, code):

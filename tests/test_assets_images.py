@@ -135,15 +135,6 @@ def test_exif_orientation_is_applied_before_cropping(tmp_path):
     assert (y1 - y0) > 2.5 * (x1 - x0)  # upright: tall, not wide
 
 
-def test_a_busy_picture_is_kept_whole(tmp_path):
-    noise = np.random.default_rng(1).integers(0, 256, (80, 120, 3), dtype=np.uint8)
-    job = image_job(tmp_path, {"images/uploaded/noise.png": png_bytes(Image.fromarray(noise))})
-    [entry] = normalise_job(job)
-    assert entry["background"] == "none"
-    x0, y0, x1, y1 = box_of(view_mask(job))
-    assert x1 - x0 == pytest.approx(0.8 * VIEW, abs=2) and y1 - y0 == pytest.approx(0.8 * VIEW * 80 / 120, abs=2)
-
-
 def test_views_of_one_size_share_one_crop_so_scale_is_kept(tmp_path):
     pictures = {}
     for number, half_width in enumerate((20, 50)):
@@ -182,3 +173,38 @@ def test_a_url_to_loopback_fails_the_stage_and_reaches_nothing(tmp_path, server)
     with pytest.raises(UrlRefused, match="loopback"):
         normalise_job(job)
     assert server.connections == 0
+
+
+def _encoded(image: Image.Image, fmt: str, **options) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format=fmt, **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("variant", ["cmyk jpeg", "16-bit grey png", "palette png", "8-bit grey png"])
+def test_unusual_pixel_formats_find_the_same_subject_as_plain_rgb(tmp_path, variant):
+    from shared.assets.sample_photos import composite
+
+    photo = composite(0, 256)
+    grey = np.asarray(photo.image.convert("L"))
+    encoded = {
+        "cmyk jpeg": lambda: _encoded(photo.image.convert("CMYK"), "JPEG", quality=95),
+        "16-bit grey png": lambda: _encoded(Image.fromarray(grey.astype(np.uint16) * 257), "PNG"),
+        "palette png": lambda: _encoded(photo.image.convert("P", palette=Image.Palette.ADAPTIVE), "PNG"),
+        "8-bit grey png": lambda: _encoded(Image.fromarray(grey), "PNG"),
+    }[variant]()
+    reference = png_bytes(photo.image.convert("L") if "grey" in variant else photo.image)
+    masks = []
+    for name, data in (("reference", reference), (variant.replace(" ", "_"), encoded)):
+        job = image_job(tmp_path / name, {"images/uploaded/picture": data})
+        normalise_job(job)
+        masks.append(np.asarray(Image.open(io.BytesIO(job.artifact("views/mask_0.png")))) >= 128)
+    assert masks[0].mean() > 0.02  # a subject, not an empty mask
+    assert (masks[0] & masks[1]).sum() / (masks[0] | masks[1]).sum() > 0.95
+
+
+def test_a_truncated_picture_is_a_clear_error(tmp_path):
+    data = png_bytes(Image.new("RGB", (200, 200), (10, 200, 30)))
+    job = image_job(tmp_path, {"images/uploaded/cut.png": data[: len(data) // 2]})
+    with pytest.raises(InvalidImage, match=r"image 1 \(images/uploaded/cut.png\) could not be decoded"):
+        normalise_job(job)

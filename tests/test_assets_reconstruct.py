@@ -103,13 +103,13 @@ def test_one_photo_gives_a_textured_solid_whose_silhouette_is_the_objects(tmp_pa
 
     assert mesh.visual.kind == "texture" and mesh.visual.uv.shape == (len(mesh.vertices), 2)
     texture = np.asarray(mesh.visual.material.baseColorTexture.convert("RGB"))
-    assert texture.shape == (256, 256, 3)
+    assert texture.shape == (256, 512, 3)  # the photo for the front, beside the estimate for the back
     details = job.record["details"]["mesh"]
     assert details["uvs"] and details["watertight"] and not details["decimated"]
     assert details["faces"] == len(mesh.faces)
     front, back = mesh.vertices[:, 2].max(), -mesh.vertices[:, 2].min()
     assert back > 0.1 and front > back  # inflated both ways; the lit front bulges more than the plain back
-    assert any("planar UVs" in note for note in job.record["notes"])
+    assert any("photo on the front" in note for note in job.record["notes"])
 
 
 def test_eight_silhouettes_of_a_cylinder_carve_a_hull_of_its_volume(tmp_path):

@@ -67,15 +67,15 @@ def upload_orbit_video(client: httpx.Client) -> str:
 
 
 def upload_object_photo(client: httpx.Client) -> str:
-    """A product-style photo made here: one view of a shaded solid on a plain background."""
+    """A photo with a cluttered background: the astronaut's suit under a rounded outline, on brick
+    (``shared.assets.sample_photos``): the job has to find the subject before it can model it."""
     import io
 
-    from shared.assets.stub_views import render_views, stub_object
+    from shared.assets.sample_photos import composite
 
-    solid, _ = stub_object("a green glass bottle", seed=5)
     buffer = io.BytesIO()
-    render_views(solid, [30.0], 384)[0].convert("RGB").save(buffer, format="PNG")
-    upload = client.post("/v1/uploads", files={"file": ("bottle.png", buffer.getvalue(), "image/png")})
+    composite(0, 768).image.save(buffer, format="JPEG", quality=92)
+    upload = client.post("/v1/uploads", files={"file": ("astronaut_on_brick.jpg", buffer.getvalue(), "image/jpeg")})
     upload.raise_for_status()
     return upload.json()["upload_id"]
 
@@ -104,7 +104,8 @@ def run(keep: bool, timeout_s: float) -> int:
                 created = client.post("/v1/generations", json=body)
                 created.raise_for_status()
                 job_ids.append(created.json()["job_id"])
-                what = body.get("prompt") or ("a photo of an object (made in code)" if body["kind"] == "image_to_3d"
+                what = body.get("prompt") or ("a photo of a subject on brick (composited in code)"
+                                              if body["kind"] == "image_to_3d"
                                               else "a video orbiting a textured room (made in code)")
                 print(f"submitted {body['kind']} job {job_ids[-1]}: {what!r}")
             print()
@@ -128,7 +129,11 @@ def run(keep: bool, timeout_s: float) -> int:
                     info = job["artifacts"][name]
                     print(f"  {name:<17} {info['bytes']:>9} B  {settings.resolved_object_store_url}/{info['key']}")
                 if hidden:
-                    print(f"  (+{hidden} more under frames/, sparse/ …)")
+                    print(f"  (+{hidden} more under frames/, views/, sparse/ …)")
+                quality = (job.get("details") or {}).get("quality") or {}
+                if "front_silhouette_iou" in quality:
+                    print(f"  subject mask ({quality['mask_method']}) covers {quality['mask_coverage']:.0%} of the "
+                          f"photo; the model's front silhouette IoU with it: {quality['front_silhouette_iou']:.3f}")
                 print(f"  signed URL of {main} (valid {signed['expires_in']}s):")
                 print(f"    {signed['artifacts'][main]['url']}")
                 print(f"  in the viewer: {base_url}/viewer/job/?id={job_id}")

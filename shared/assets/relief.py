@@ -1,8 +1,9 @@
 """The ``relief`` reconstructor's geometry: real meshes from the views on any CPU, in well under a second.
 
-One view: the object's silhouette inflated into a closed solid (``shared.envgen.image_mesh``), its
-front also shaped by the picture's shading, textured with the picture itself through planar UVs
-(a vertex's UV is where it sits in the view; the unseen back shows the front's picture mirrored).
+One view: the object's silhouette inflated into a smooth closed body by a Poisson solve (depth
+grows like sqrt(h), ∇²h = -c inside the outline), its front also shaped by the picture's shading;
+one texture holds the photo for the front and a blurred, shaded estimate for the unseen back, both
+through planar UVs (a vertex's UV is where it sits in the view).
 
 Several views at known azimuths: the visual hull, the largest solid whose silhouette from every
 camera stays inside that view's mask, carved from a voxel grid and meshed by marching cubes. The
@@ -17,10 +18,16 @@ import trimesh
 from PIL import Image
 from scipy import ndimage
 
-from shared.assets.views import View, camera_axes, project
-from shared.envgen.image_mesh import inflate
+from shared.assets.views import View, camera_axes, mask_centre, project
+from shared.envgen.image_mesh import front_sheet, shading_factor
 from shared.errors import ProviderError
 from shared.geometry.render import srgb_to_linear
+
+PRESSURE = 4.0  # the Poisson right-hand side that makes sqrt(h) of a disc a hemisphere
+RIM_REACH = 1.0  # rim vertices move at most this many grid cells onto the outline
+SMOOTHING_CELLS = 4.0  # smoothness 1 blurs the outline by this many grid cells (sigma)
+BACK_BLUR = 48.0  # the back estimate is blurred by the texture's side over this
+BACK_SHADE = 0.8  # and darkened by this factor, as the side away from the light
 
 
 def _bled_texture(view: View) -> Image.Image:
@@ -37,21 +44,111 @@ def _bled_texture(view: View) -> Image.Image:
     return Image.fromarray(rgb[rows, cols])
 
 
-def single_view_mesh(view: View, grid: int, shading_depth: float) -> trimesh.Trimesh:
-    """A closed, textured solid with the view's outline (within a grid cell), facing the view's camera on +Z.
+def poisson_height(mask: np.ndarray, pressure: float = PRESSURE) -> np.ndarray:
+    """h with ∇²h = -pressure inside ``mask`` and h = 0 outside it (5-point Laplacian, grid units).
 
-    A lone view is the front whatever its azimuth: there is nothing to align it with.
+    Baran and Lehtinen's inflation: sqrt(h) rises from the outline like a circle's profile (with the
+    default pressure a disc becomes exactly a hemisphere), and every part of the outline lifts the
+    surface by its width, so a thin limb stays thin and a round body grows round, with no ridge along
+    the medial axis as a distance transform leaves.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import spsolve
+
+    padded = np.pad(mask, 1)
+    rows, cols = np.nonzero(padded)
+    index = np.full(padded.shape, -1)
+    index[rows, cols] = np.arange(len(rows))
+    entries_r, entries_c, values = [np.arange(len(rows))], [np.arange(len(rows))], [np.full(len(rows), 4.0)]
+    for dr, dc in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+        neighbour = index[rows + dr, cols + dc]
+        inside = neighbour >= 0
+        entries_r.append(np.flatnonzero(inside))
+        entries_c.append(neighbour[inside])
+        values.append(np.full(int(inside.sum()), -1.0))
+    laplacian = csr_matrix((np.concatenate(values), (np.concatenate(entries_r), np.concatenate(entries_c))),
+                           shape=(len(rows), len(rows)))
+    height = np.zeros(padded.shape)
+    height[rows, cols] = spsolve(laplacian, np.full(len(rows), pressure))
+    return height[1:-1, 1:-1]
+
+
+def _onto_outline(xy: np.ndarray, soft: np.ndarray) -> np.ndarray:
+    """Rim vertices (grid pixel units, centred, +Y up) moved outwards onto the soft mask's 0.5 line.
+
+    The rim runs through the outermost pixel centres, half a pixel inside the true outline on
+    average; following the mask's gradient to its 0.5 crossing restores the silhouette to sub-pixel.
+    """
+    h, w = soft.shape
+    rows, cols = h / 2 - xy[:, 1] - 0.5, xy[:, 0] + w / 2 - 0.5
+    grad_r, grad_c = np.gradient(soft)
+    at = [rows, cols]
+    value = ndimage.map_coordinates(soft, at, order=1, mode="constant")
+    g_r = ndimage.map_coordinates(grad_r, at, order=1, mode="constant")
+    g_c = ndimage.map_coordinates(grad_c, at, order=1, mode="constant")
+    length = np.hypot(g_r, g_c)
+    step = np.clip((value - 0.5) / np.maximum(length, 1e-6), 0.0, RIM_REACH)
+    step[length < 1e-3] = 0.0
+    # outwards is down the gradient; rows grow downwards while y grows upwards
+    return xy + np.column_stack([-g_c, g_r]) / np.maximum(length, 1e-6)[:, None] * step[:, None]
+
+
+def _two_sided_texture(view: View) -> Image.Image:
+    """One texture: the photo (edge colours bled outwards) on the left, an estimate of the unseen back on the right.
+
+    The back is the front's colours blurred and darkened: what a viewer expects behind an object
+    (its colours, in shadow) without the front's details, a face or a label, printed on it mirrored.
+    """
+    front = _bled_texture(view)
+    sigma = (front.height / BACK_BLUR, front.width / BACK_BLUR, 0)
+    blurred = ndimage.gaussian_filter(np.asarray(front, dtype=float), sigma)
+    back = Image.fromarray(np.clip(blurred * BACK_SHADE, 0, 255).astype(np.uint8))
+    both = Image.new("RGB", (front.width * 2, front.height))
+    both.paste(front, (0, 0))
+    both.paste(back, (front.width, 0))
+    return both
+
+
+def single_view_mesh(view: View, grid: int, shading_depth: float, depth_scale: float = 1.0,
+                     smoothness: float = 0.15) -> trimesh.Trimesh:
+    """A closed, smooth body with the view's outline, facing the view's camera on +Z, textured front and back.
+
+    The outline (the view's mask on a ``grid``-cell grid, blurred by ``smoothness``) is inflated by
+    ``poisson_height``; depth is ``depth_scale`` times sqrt(h) (1: a disc becomes a sphere), the front
+    also shaped by the picture's shading (``shading_factor``). Front and back share the outline, so
+    the body is watertight; they carry the photo and the back estimate of ``_two_sided_texture``
+    through planar UVs. A lone view is the front whatever its azimuth: there is nothing to align it with.
+    The body is centred on its outline's box (``mask_centre``; a view cropped with others may not be).
     """
     small = view.image.convert("RGBa").resize((grid, grid), Image.Resampling.BOX).convert("RGBA")
-    mask = np.asarray(small.getchannel("A")) >= 128
+    soft = np.asarray(small.getchannel("A"), dtype=float) / 255.0
+    if smoothness > 0:
+        soft = ndimage.gaussian_filter(soft, SMOOTHING_CELLS * smoothness)
+    mask = soft >= 0.5
     if not mask.any():
         raise ProviderError(f"{view.name} shows no object to reconstruct")
     rgb = np.asarray(small.convert("RGB"), dtype=float) / 255.0
-    solid = inflate(mask, rgb, pixel_size=2.0 / grid, shading_depth=shading_depth)
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=_bled_texture(view), metallicFactor=0.0,
+    try:
+        sheet = front_sheet(mask, rgb)
+    except ValueError:
+        raise ProviderError(f"{view.name}: the object is too thin to mesh on a {grid}-cell grid") from None
+    height = poisson_height(mask)
+    rows, cols = grid / 2 - sheet.xy[:, 1] - 0.5, sheet.xy[:, 0] + grid / 2 - 0.5
+    z = depth_scale * np.sqrt(np.maximum(ndimage.map_coordinates(height, [rows, cols], order=1), 0.0))
+    z[sheet.rim] = 0.0
+    xy = sheet.xy.copy()
+    xy[sheet.rim] = _onto_outline(sheet.xy[sheet.rim], soft)
+    front_z = z * shading_factor(sheet.rgb, ~sheet.rim, shading_depth)
+    pixel = 2.0 / grid
+    count = len(xy)
+    positions = np.concatenate([np.column_stack([xy, front_z]), np.column_stack([xy, -z])]) * pixel
+    faces = np.concatenate([sheet.faces, (sheet.faces + count)[:, ::-1]])
+    planar = (positions[:count, :2] + 1.0) / 2.0
+    uv = np.concatenate([planar * [0.5, 1.0], planar * [0.5, 1.0] + [0.5, 0.0]])
+    positions[:, :2] -= mask_centre(view)
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=_two_sided_texture(view), metallicFactor=0.0,
                                                    roughnessFactor=0.9)
-    uv = (solid.positions[:, :2] + 1.0) / 2.0
-    return trimesh.Trimesh(solid.positions, solid.faces, visual=trimesh.visual.TextureVisuals(uv=uv, material=material),
+    return trimesh.Trimesh(positions, faces, visual=trimesh.visual.TextureVisuals(uv=uv, material=material),
                            process=False)
 
 

@@ -44,8 +44,24 @@ class View:
         return np.asarray(self.image.convert("RGB"), dtype=float) / 255.0
 
 
+def mask_centre(view: View) -> tuple[float, float]:
+    """World (x, y) of the centre of the view's mask's bounding box: where a lone view's model is centred from."""
+    rows, cols = np.nonzero(view.mask())
+    if len(rows) == 0:
+        return 0.0, 0.0
+    size = view.image.width
+    x = (cols.min() + cols.max() + 1) / size - 1.0
+    y = 1.0 - (rows.min() + rows.max() + 1) / size
+    return float(x), float(y)
+
+
 def view_name(number: int) -> str:
     return f"view_{number}.png"
+
+
+def mask_name(number: int) -> str:
+    """The artifact name (under ``views/``) of the mask a view was cut with, at working size in the picture's shape."""
+    return f"mask_{number}.png"
 
 
 def even_azimuths(count: int) -> list[float]:

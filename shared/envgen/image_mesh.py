@@ -48,12 +48,13 @@ class HeroMesh:
     colors: np.ndarray
 
 
-def cut_out(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+def cut_out(rgb: np.ndarray, max_threshold: float = MAX_THRESHOLD) -> tuple[np.ndarray, np.ndarray] | None:
     """The object's mask and the background colour of an sRGB picture (H, W, 3 in 0..1), or None.
 
     The background is what the picture's border ring shows; only background-coloured areas that
     reach the border are background, so white parts inside a white-backed object stay in it. None
-    when the border is not one plain colour or nothing sizeable stands on it.
+    when the border is not one plain colour (it needs a threshold over ``max_threshold``) or nothing
+    sizeable stands on it.
     """
     h, w, _ = rgb.shape
     ring = np.ones((h, w), dtype=bool)
@@ -61,7 +62,7 @@ def cut_out(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     background = np.median(rgb[ring], axis=0)
     distance = np.linalg.norm(rgb - background, axis=2) / math.sqrt(3)
     threshold = max(MIN_THRESHOLD, 3.0 * float(np.percentile(distance[ring], 75)))
-    if threshold > MAX_THRESHOLD:
+    if threshold > max_threshold:
         return None
     near, _ = ndimage.label(distance < threshold)
     outside = np.unique(near[ring & (near > 0)])
@@ -89,7 +90,7 @@ def _front_faces(index: np.ndarray) -> np.ndarray:
 
 
 @dataclass
-class _Sheet:
+class Sheet:
     """The front surface while it is built: faces, and per vertex its grid position, rim flag, inset and colour."""
 
     faces: np.ndarray
@@ -108,7 +109,7 @@ class _Sheet:
         return start + np.arange(len(u))
 
 
-def _split_chords(sheet: _Sheet) -> None:
+def _split_chords(sheet: Sheet) -> None:
     """Split every inner edge that joins two rim vertices (thin parts, corners).
 
     The back shares the rim with the front, so such an edge would be shared by four faces and the
@@ -140,15 +141,9 @@ def _split_chords(sheet: _Sheet) -> None:
         sheet.faces = np.concatenate([sheet.faces, np.stack([middle, q, w], axis=1)])
 
 
-def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0, shading_depth: float = 0.0) -> HeroMesh:
-    """A closed solid whose outline is ``mask`` (H, W) and whose colours are ``rgb`` (sRGB 0..1), in pixel units.
-
-    The front is a height field over the mask that rises like a circle's profile with the distance
-    from the outline; the back mirrors it, and both share the rim vertices, so every edge has two faces.
-    With ``shading_depth`` > 0 the front also reads depth from shading: a lit surface is brightest
-    where it faces the viewer, so brighter parts bulge out and darker ones sink (at most by that
-    fraction of their depth per unit of brightness); the unseen back keeps the plain profile.
-    """
+def front_sheet(mask: np.ndarray, rgb: np.ndarray) -> Sheet:
+    """The front surface of a solid with outline ``mask`` (H, W): triangles over its pixel centres, in pixel units
+    centred on the picture (+Y up), with the outline's vertices marked as rim (the back will share them)."""
     h, w = mask.shape
     index = np.full((h, w), -1)
     rows, cols = np.nonzero(mask)
@@ -167,17 +162,38 @@ def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0, shading_
     # distance to the outline, with the picture's edge as outline too; pixel centres sit half a pixel inside
     inset = ndimage.distance_transform_edt(np.pad(mask, 1))[rows + 1, cols + 1] - 0.5
     xy = np.stack([cols + 0.5 - w / 2, h / 2 - rows - 0.5], axis=1)
-    sheet = _Sheet(front, xy, rim, inset, rgb[rows, cols])
+    sheet = Sheet(front, xy, rim, inset, rgb[rows, cols])
     _split_chords(sheet)
+    return sheet
 
+
+def shading_factor(rgb: np.ndarray, inner: np.ndarray, shading_depth: float) -> np.ndarray:
+    """Per vertex, how much its depth grows (> 1) or shrinks from its brightness (sRGB ``rgb``, 0..1).
+
+    A lit surface is brightest where it faces the viewer: brighter than the median bulges out, darker
+    sinks, by at most ``shading_depth`` of the depth per unit of brightness (clipped to 0.25..2).
+    """
+    if shading_depth <= 0 or not inner.any():
+        return np.ones(len(rgb))
+    brightness = rgb @ np.array([0.2126, 0.7152, 0.0722])
+    return np.clip(1.0 + shading_depth * 2.0 * (brightness - np.median(brightness[inner])), 0.25, 2.0)
+
+
+def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0, shading_depth: float = 0.0) -> HeroMesh:
+    """A closed solid whose outline is ``mask`` (H, W) and whose colours are ``rgb`` (sRGB 0..1), in pixel units.
+
+    The front is a height field over the mask that rises like a circle's profile with the distance
+    from the outline; the back mirrors it, and both share the rim vertices, so every edge has two faces.
+    With ``shading_depth`` > 0 the front also reads depth from shading: a lit surface is brightest
+    where it faces the viewer, so brighter parts bulge out and darker ones sink (at most by that
+    fraction of their depth per unit of brightness); the unseen back keeps the plain profile.
+    """
+    sheet = front_sheet(mask, rgb)
     radius = float(sheet.inset.max())
     depth = np.sqrt(np.maximum(sheet.inset * (2 * radius - sheet.inset), 0.0))
     z = np.where(sheet.rim, 0.0, DEPTH_RATIO * np.minimum(depth, EDGE_SLOPE * sheet.inset))
     inner = ~sheet.rim
-    front_z = z
-    if shading_depth > 0 and inner.any():
-        brightness = sheet.rgb @ np.array([0.2126, 0.7152, 0.0722])
-        front_z = z * np.clip(1.0 + shading_depth * 2.0 * (brightness - np.median(brightness[inner])), 0.25, 2.0)
+    front_z = z * shading_factor(sheet.rgb, inner, shading_depth)
     surface = np.column_stack([sheet.xy, front_z]) * pixel_size
     back = np.arange(len(surface))
     back[inner] = len(surface) + np.arange(int(inner.sum()))

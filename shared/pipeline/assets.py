@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import trimesh
     from PIL import Image
 
+    from shared.assets.images import Hint, Normalised
     from shared.assets.views import View
 
 IMAGES_PROGRESS = (0, 30)
@@ -56,45 +57,71 @@ def _read_source(ctx: StageContext, source: str, label: str) -> bytes:
     return ctx.objects.get_bytes(source)
 
 
-def _store_views(ctx: StageContext, views: list[View], facts: list[dict[str, Any]], **extra: Any) -> None:
-    from shared.assets.views import VIEWS_DIR, VIEWS_INDEX, index_entry
+def _store_views(ctx: StageContext, normalised: Normalised, **extra: Any) -> None:
+    """Store the views, the masks they were cut with (``views/mask_N.png``) and ``views.json``; note what may be off."""
+    from shared.assets.views import VIEWS_DIR, VIEWS_INDEX, index_entry, mask_name
 
     entries = []
-    for view, fact in zip(views, facts, strict=True):
-        out = io.BytesIO()
-        view.image.save(out, format="PNG")
-        ctx.put_artifact(f"{VIEWS_DIR}/{view.name}", out.getvalue(), "image/png")
-        entries.append(index_entry(view, **fact))
+    for number, (view, fact, mask) in enumerate(zip(normalised.views, normalised.facts, normalised.masks, strict=True)):
+        for name, image in ((view.name, view.image), (mask_name(number), mask)):
+            out = io.BytesIO()
+            image.save(out, format="PNG")
+            ctx.put_artifact(f"{VIEWS_DIR}/{name}", out.getvalue(), "image/png")
+        entries.append(index_entry(view, mask=mask_name(number), **fact))
     index = {"views": entries, **extra}
     ctx.put_artifact(VIEWS_INDEX, json.dumps(index, indent=2).encode(), "application/json")
-    ctx.add_details({"views": len(views)})
+    for note in normalised.notes:
+        ctx.note(note)
+    ctx.add_details({"views": len(normalised.views),
+                     "segmentation": [{"view": e["name"], **e["segmentation"]} for e in entries]})
 
 
 def _normalise(ctx: StageContext, pictures: list[Image.Image], azimuths: list[float | None],
-               labels: list[str]) -> tuple[list[View], list[dict[str, Any]]]:
+               labels: list[str], hints: list[Hint | None] | None = None, generated: bool = False) -> Normalised:
     from shared.assets.images import normalise
 
     settings = ctx.settings
-    return normalise(pictures, azimuths, labels, settings.asset_view_size, settings.asset_view_margin)
+    return normalise(pictures, azimuths, labels, settings.asset_view_size, settings.asset_view_margin, hints,
+                     generated)
+
+
+def _hints(ctx: StageContext, count: int) -> list[Hint | None]:
+    """What the request's ``segment`` options say of each picture's subject; mask pictures read like the images."""
+    from shared.assets.images import Hint, decode_image
+    from shared.assets.segment_options import SEGMENT_OPTIONS, SegmentOptions
+
+    options = SegmentOptions.model_validate(ctx.provider_options(SEGMENT_OPTIONS))
+    hints: list[Hint | None] = [None] * count
+    for number, given in enumerate(options.pictures[:count]):
+        if given is None:
+            continue
+        if given.mask is None:
+            hints[number] = Hint(box=given.box)
+            continue
+        label = f"the mask of image {number + 1} ({given.mask[:200]})"
+        data = _read_source(ctx, given.mask, label)
+        hints[number] = Hint(mask=decode_image(data, ctx.settings.asset_max_image_pixels, label))
+    return hints
 
 
 def normalize_images(ctx: StageContext) -> None:
-    """image_to_3d: read every input picture (refusing bombs and unsafe URLs), cut out, crop, store the views."""
+    """image_to_3d: read every input picture (refusing bombs and unsafe URLs), find its subject, store the views."""
     from shared.assets.images import decode_image
 
     sources = image_sources(ctx.request)
     pictures, labels = [], []
     for number, source in enumerate(sources):
         label = f"image {number + 1} ({source[:200]})"
-        ctx.report(0.6 * number / len(sources), f"reading image {number + 1} of {len(sources)}")
+        ctx.report(0.5 * number / len(sources), f"reading image {number + 1} of {len(sources)}")
         pictures.append(decode_image(_read_source(ctx, source, label), ctx.settings.asset_max_image_pixels, label))
         labels.append(label)
-    ctx.report(0.7, "cutting out the object")
-    views, facts = _normalise(ctx, pictures, [None] * len(pictures), labels)
-    for fact, source in zip(facts, sources, strict=True):
+    hints = _hints(ctx, len(sources))
+    ctx.report(0.6, "finding the subject")
+    normalised = _normalise(ctx, pictures, [None] * len(pictures), labels, hints)
+    for fact, source in zip(normalised.facts, sources, strict=True):
         fact["source"] = source
-    _store_views(ctx, views, facts)
-    ctx.report(1.0, f"{len(views)} views ready")
+    _store_views(ctx, normalised)
+    ctx.report(1.0, f"{len(normalised.views)} views ready")
 
 
 def generate_images(ctx: StageContext) -> None:
@@ -114,11 +141,12 @@ def generate_images(ctx: StageContext) -> None:
         out = io.BytesIO()
         picture.save(out, format="PNG")
         ctx.put_artifact(f"views/generated_{number}.png", out.getvalue(), "image/png")
-    views, facts = _normalise(ctx, pictures, list(azimuths), [f"generated view {n + 1}" for n in range(len(pictures))])
-    for number, fact in enumerate(facts):
+    labels = [f"generated view {n + 1}" for n in range(len(pictures))]
+    normalised = _normalise(ctx, pictures, list(azimuths), labels, generated=True)
+    for number, fact in enumerate(normalised.facts):
         fact["source"] = f"views/generated_{number}.png"
-    _store_views(ctx, views, facts, prompt=prompt, images_provider=name)
-    ctx.report(1.0, f"{len(views)} views ready")
+    _store_views(ctx, normalised, prompt=prompt, images_provider=name)
+    ctx.report(1.0, f"{len(normalised.views)} views ready")
 
 
 def load_views(ctx: StageContext) -> list[View]:
@@ -202,6 +230,28 @@ def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh | trimesh.Scene:
     return model
 
 
+def _quality(ctx: StageContext, mesh: trimesh.Trimesh | trimesh.Scene, watertight: bool) -> dict[str, Any]:
+    """The quality report against the view the model faces: the reconstructor's ``front_view`` (and the
+    ``front_offset`` it centred the model by), else the first view as it is. A mesh made without views
+    (handed to this stage as it is) and a model of parts built from a spec (the factory's: its views are
+    renders of it, not evidence it was fitted to) have only the facts of the model itself."""
+    import trimesh
+
+    from shared.assets.postprocess import face_count
+    from shared.assets.quality import quality_report
+    from shared.assets.views import VIEWS_INDEX
+    from shared.pipeline.context import job_key
+
+    if isinstance(mesh, trimesh.Scene) or not ctx.objects.exists(job_key(ctx.job_id, VIEWS_INDEX)):
+        return {"watertight": watertight, "faces": face_count(mesh)}
+    details = ctx.job.get("details") or {}
+    entries = ctx.read_json_artifact(VIEWS_INDEX)["views"]
+    views = load_views(ctx)
+    number = next((n for n, view in enumerate(views) if view.name == details.get("front_view")), 0)
+    offset = details.get("front_offset") or (0.0, 0.0)
+    return quality_report(mesh, views[number], entries[number], watertight, (offset[0], offset[1]))
+
+
 def post_process(ctx: StageContext) -> None:
     """Clean and decimate to the tier's budget, export ``model.glb`` and the requested format, render the thumbnail."""
     import trimesh
@@ -240,5 +290,6 @@ def post_process(ctx: StageContext) -> None:
     ctx.put_artifact("thumbnail.png", render_mesh_thumbnail(glb.read_bytes()), "image/png")
     qa = scene_qa(mesh) if isinstance(mesh, trimesh.Scene) else mesh_qa(mesh)
     ctx.add_details({"mesh": {**qa, **facts, "face_budget": budget, "quality_tier": tier,
-                              "output_format": output_format, "model": model_artifact_name(output_format)}})
+                              "output_format": output_format, "model": model_artifact_name(output_format)},
+                     "quality": _quality(ctx, mesh, qa["watertight"])})
     ctx.report(1.0, f"{model_artifact_name(output_format)} ready")

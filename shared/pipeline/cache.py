@@ -2,7 +2,7 @@
 served from that job's artifacts instead of running any provider.
 
 The address covers everything that decides the output — the kind, the normalised request, the
-bytes of every input image or video (not their keys), each provider's name and version, and the
+bytes of every input image, subject mask or video (not their keys), each provider's name and version, and the
 code version — and nothing that does not (webhooks, the cache switch itself).
 """
 
@@ -31,6 +31,10 @@ def content_address(job: dict[str, Any], objects) -> str:
     media: dict[str, Any] = {}
     if request.get("images"):
         media["images"] = [_object_digest(objects, key) for key in request["images"]]
+    pictures = ((request.get("options") or {}).get("segment") or {}).get("pictures") or []
+    masks = [hint["mask"] for hint in pictures if hint and hint.get("mask") and "://" not in hint["mask"]]
+    if masks:
+        media["masks"] = [_object_digest(objects, key) for key in masks]
     if request.get("video"):
         media["video"] = _object_digest(objects, request["video"])
     if request.get("frames_prefix"):

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from celery import Celery, Signature
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared import queues
+from shared.assets.segment_options import SEGMENT_OPTIONS, SegmentOptions
 from shared.config import Settings
 from shared.errors import InvalidOptions, InvalidRequest, validation_detail
 from shared.providers.base import Provider
@@ -62,6 +63,11 @@ PROVIDER_STAGES: dict[str, tuple[str, ...]] = {
     "splat": ("train",),
 }
 
+# Options of a job's stages that run no provider, by kind: validated at submit like a provider's.
+STAGE_OPTIONS: dict[str, dict[str, type[BaseModel]]] = {
+    "image_to_3d": {SEGMENT_OPTIONS: SegmentOptions},
+}
+
 ERROR_TASK = "orchestrator.mark_failed"
 
 
@@ -100,10 +106,15 @@ def resolve_providers(
     """The provider of every stage of ``kind``, checked now so a bad choice is a 422, not a failed job."""
     if kind not in PIPELINES:
         raise InvalidRequest(f"job kind {kind!r} is not available on this server")
-    stages = PROVIDER_STAGES[kind]
+    stages, own = PROVIDER_STAGES[kind], STAGE_OPTIONS.get(kind, {})
     for stage in (*requested, *options):
-        if stage not in stages:
+        if stage not in stages and (stage in requested or stage not in own):
             raise InvalidRequest(f"stage {stage!r} is not part of a {kind!r} job (stages: {', '.join(stages)})")
+    for stage, model in own.items():
+        try:
+            model.model_validate(options.get(stage) or {})
+        except ValidationError as error:
+            raise InvalidOptions(f"invalid options for the {stage} stage", validation_detail(error)) from None
     providers = _paired({**default_providers(kind, settings), **requested}, requested, settings)
     for stage, name in providers.items():
         provider = provider_class(stage, name)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.assets.formats import fbx_available
+from shared.assets.segment_options import SEGMENT_OPTIONS
 from shared.config import Settings
 from shared.errors import FormatUnavailable, InvalidRequest
 from shared.net.fetch import FetchPolicy, check_url
@@ -24,6 +25,28 @@ def touches_stores(body: JobCreate) -> bool:
     return bool(body.webhook_url or body.image_urls or body.images or body.kind == "splat")
 
 
+def _resolved_segment_options(body: JobCreate, objects: ObjectStore, settings: Settings) -> dict[str, Any]:
+    """The ``segment`` options (already validated) with their mask references resolved like the images'.
+
+    A hint for a picture the job does not have, or a mask that is not there, is refused now: found
+    only when the job runs, it would fail a job the client thinks accepted.
+    """
+    options = body.options[SEGMENT_OPTIONS]
+    pictures = [dict(hint) if hint else None for hint in options.get("pictures") or []]
+    count = len(body.images or []) + len(body.image_urls or [])
+    if len(pictures) > count:
+        raise InvalidRequest(f"options.{SEGMENT_OPTIONS} has {len(pictures)} pictures for {count} images")
+    for hint in pictures:
+        mask = hint and hint.get("mask")
+        if not mask:
+            continue
+        if mask.startswith(URL_SCHEMES):
+            check_url(mask, FetchPolicy.from_settings(settings))
+        else:
+            hint["mask"] = resolve_reference(mask, "image", objects)
+    return {**options, "pictures": pictures}
+
+
 def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -> dict[str, Any]:
     """The job's request as stored: references resolved to object keys, plans normalised."""
     request = body.model_dump(mode="json", exclude_none=True)
@@ -36,6 +59,8 @@ def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -
     if body.images:
         request["images"] = [ref if ref.startswith(URL_SCHEMES) else resolve_reference(ref, "image", objects)
                              for ref in body.images]
+    if body.kind == "image_to_3d" and SEGMENT_OPTIONS in body.options:
+        request["options"][SEGMENT_OPTIONS] = _resolved_segment_options(body, objects, settings)
     if body.kind in ("text_to_3d", "image_to_3d") and body.output_format == "fbx" and not fbx_available(settings):
         raise FormatUnavailable("fbx export needs a converter (assimp) that this server does not have")
     if body.kind == "splat":

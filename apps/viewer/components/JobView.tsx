@@ -46,11 +46,39 @@ function glbArtifact(names: string[]): string | undefined {
   return ["scene.glb", "model.glb"].find((n) => names.includes(n)) ?? names.find((n) => n.endsWith(".glb"));
 }
 
-/** The job's thumbnail; an <img> cannot send the API key, so it shows a blob: URL when there is one. */
-function Thumbnail({ src }: { src: string }) {
+/** A picture the job wrote; an <img> cannot send the API key, so it shows a blob: URL when there is one. */
+function ArtifactImage({ src, alt, testId }: { src: string; alt: string; testId: string }) {
   const { url, problem } = useAuthorizedUrl(src);
-  if (problem) return <p className="muted">Could not load the thumbnail: {problem}</p>;
-  return url ? <img className={styles.thumbnail} src={url} alt="thumbnail" data-testid="thumbnail" /> : null;
+  if (problem) return <p className="muted">Could not load the {alt}: {problem}</p>;
+  return url ? <img className={styles.thumbnail} src={url} alt={alt} data-testid={testId} /> : null;
+}
+
+interface Quality {
+  mask_method?: string;
+  mask_coverage?: number;
+  front_silhouette_iou?: number;
+  watertight?: boolean;
+  faces?: number;
+}
+
+/** The subject masks an image_to_3d job cut its photos with, and how well the model's outline matches them. */
+function SubjectMasks({ jobId, masks, quality }: { jobId: string; masks: string[]; quality?: Quality }) {
+  return (
+    <section className="card" data-testid="subject-masks">
+      <h3>Subject {masks.length > 1 ? "masks" : "mask"}</h3>
+      {masks.map((name) => (
+        <ArtifactImage key={name} src={downloadUrl(jobId, name)} alt={`subject mask ${basename(name)}`}
+          testId={`mask-${basename(name)}`} />
+      ))}
+      {quality?.front_silhouette_iou !== undefined && (
+        <p className="muted">
+          {quality.mask_method} mask covering {Math.round((quality.mask_coverage ?? 0) * 100)}% of the photo; the
+          model&apos;s front outline matches it at IoU {quality.front_silhouette_iou.toFixed(3)}
+          {quality.watertight ? ", closed" : ", not closed"}, {quality.faces?.toLocaleString()} faces.
+        </p>
+      )}
+    </section>
+  );
 }
 
 /** Start a download of `url` as `filename`, as a click on a link would. */
@@ -168,6 +196,7 @@ export function JobView({ jobId }: { jobId: string }) {
   const splat = artifactNames.includes("scene.splat") ? "scene.splat" : undefined;
   const thumbnail = artifactNames.find((name) => /^thumbnail\.(png|jpe?g|webp)$/.test(name));
   const otherModels = artifactNames.filter((name) => /^model\.(obj|ply|stl|fbx)$/.test(name));
+  const masks = artifactNames.filter((name) => /^views\/mask_\d+\.png$/.test(name));
   const summary = job ? requestSummary(job.request) : "";
   const transportLabel =
     live.transport === "stream" ? "live" : live.transport === "polling" ? "polling every second" : live.transport;
@@ -269,10 +298,13 @@ export function JobView({ jobId }: { jobId: string }) {
         </div>
 
         <aside className={styles.side}>
+          {masks.length > 0 && (
+            <SubjectMasks jobId={jobId} masks={masks} quality={job?.details?.quality as Quality | undefined} />
+          )}
           {thumbnail && (
             <section className="card">
               <h3>Thumbnail</h3>
-              <Thumbnail src={downloadUrl(jobId, thumbnail)} />
+              <ArtifactImage src={downloadUrl(jobId, thumbnail)} alt="thumbnail" testId="thumbnail" />
             </section>
           )}
           <section className="card">

@@ -45,6 +45,7 @@ export interface JobPublic extends JobStatus {
   artifacts: Record<string, Artifact>;
   timings: Record<string, number>;
   notes: string[];
+  details?: Record<string, unknown>;
   created_at: string;
   updated_at: string;
   started_at: string | null;
