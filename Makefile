@@ -97,6 +97,7 @@ redis: redis-server
 
 lint: install-dev
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: install-dev redis-server
 	@bash infra/local/ensure-package.sh wrk wrk

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from shared.errors import FormatUnavailable, InvalidRequest, ProviderError
 from shared.pipeline.context import StageContext
-from shared.providers.registry import provider_class
+from shared.providers import registry
+from shared.providers.base import ImageGenerator, Reconstructor
 
 if TYPE_CHECKING:
     import trimesh
@@ -132,7 +133,7 @@ def generate_images(ctx: StageContext) -> None:
     if not prompt:
         raise InvalidRequest("a text_to_3d job needs a prompt")
     name = ctx.job["providers"]["images"]
-    generator = provider_class("images", name)(ctx.provider_options("images"))
+    generator = registry.create(ImageGenerator, name, ctx.provider_options("images"))
     azimuths = even_azimuths(generator.options.views)
     pictures = generator.generate(ctx, prompt, azimuths, int(ctx.request.get("seed") or 0))
     if len(pictures) != len(azimuths):
@@ -168,13 +169,13 @@ def reconstruct(ctx: StageContext) -> None:
 
     views = load_views(ctx)
     name = ctx.job["providers"]["reconstruct"]
-    reconstructor = provider_class("reconstruct", name)(ctx.provider_options("reconstruct"))
+    reconstructor = registry.create(Reconstructor, name, ctx.provider_options("reconstruct"))
     mesh = reconstructor.reconstruct(ctx, views)
     faces = face_count(mesh)
     if faces == 0:
         raise ProviderError(f"reconstructor {name!r} returned an empty mesh")
     ctx.report(0.9, f"{faces} faces reconstructed")
-    ctx.put_artifact(RECONSTRUCTION, mesh.export(file_type="glb"), "model/gltf-binary")
+    ctx.put_artifact(RECONSTRUCTION, cast(bytes, mesh.export(file_type="glb")), "model/gltf-binary")
     ctx.report(1.0, "reconstruction stored")
 
 
@@ -220,7 +221,7 @@ def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh | trimesh.Scene:
 
     data = ctx.read_artifact(RECONSTRUCTION)
     try:
-        scene = trimesh.load(io.BytesIO(data), file_type="glb", force="scene", process=False)
+        scene = cast(trimesh.Scene, trimesh.load(io.BytesIO(data), file_type="glb", force="scene", process=False))
         meshes = [g for g in scene.geometry.values() if isinstance(g, trimesh.Trimesh)]
         model = scene if len(meshes) > 1 and len(meshes) == len(scene.geometry) else scene.to_mesh()
     except Exception as error:  # every way the parser fails on foreign bytes means the same: not a readable GLB
@@ -268,11 +269,12 @@ def post_process(ctx: StageContext) -> None:
     if output_format == "fbx" and not fbx_available(settings):
         raise FormatUnavailable(f"fbx output needs {settings.asset_fbx_converter!r} installed on this server")
     budget = settings.asset_face_budget_high if tier == "high" else settings.asset_face_budget_standard
-    raw = _read_reconstruction(ctx)
+    raw: trimesh.Trimesh | trimesh.Scene = _read_reconstruction(ctx)
     ctx.report(0.05, f"cleaning {face_count(raw)} faces")
     if isinstance(raw, trimesh.Scene) and face_count(raw) > budget:
         ctx.note(f"{len(raw.geometry)} parts ({face_count(raw)} faces) merged into one mesh to decimate to {budget}")
         raw = raw.to_mesh()
+    mesh: trimesh.Trimesh | trimesh.Scene
     if isinstance(raw, trimesh.Scene):
         mesh, facts = finish_parts(raw)
     else:

@@ -129,8 +129,8 @@ def resolve_providers(
 def checks_request(providers: dict[str, str]) -> bool:
     """Whether any of these providers looks at the request at submit: a caller on an event loop then runs
     ``check_request`` in a thread (the look may import a mesh library, seconds on a cold process)."""
-    return any(provider_class(stage, name).check_request.__func__ is not Provider.check_request.__func__
-               for stage, name in providers.items())
+    return any("check_request" in vars(cls) for stage, name in providers.items()
+               for cls in provider_class(stage, name).__mro__ if cls is not Provider)
 
 
 def check_request(providers: dict[str, str], request: dict[str, Any], settings: Settings) -> None:

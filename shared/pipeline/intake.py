@@ -37,9 +37,9 @@ def _resolved_segment_options(body: JobCreate, objects: ObjectStore, settings: S
     if len(pictures) > count:
         raise InvalidRequest(f"options.{SEGMENT_OPTIONS} has {len(pictures)} pictures for {count} images")
     for hint in pictures:
-        mask = hint and hint.get("mask")
-        if not mask:
+        if not hint or not hint.get("mask"):
             continue
+        mask = hint["mask"]
         if mask.startswith(URL_SCHEMES):
             check_url(mask, FetchPolicy.from_settings(settings))
         else:
@@ -67,7 +67,7 @@ def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -
         if body.video is not None:
             request["video"] = resolve_reference(body.video, "video", objects)
         else:
-            prefix = validate_key(body.frames_prefix.rstrip("/")) + "/"
+            prefix = validate_key((body.frames_prefix or "").rstrip("/")) + "/"
             if not objects.list(prefix):
                 raise InvalidRequest(f"no frames under {prefix!r}")
             request["frames_prefix"] = prefix

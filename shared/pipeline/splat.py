@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from shared.errors import InvalidRequest
 from shared.pipeline.context import StageContext, job_key
-from shared.providers.registry import provider_class
+from shared.providers import registry
+from shared.providers.base import SplatTrainer
 from shared.splat import artifacts
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ def train_splats(ctx: StageContext) -> None:
     from shared.splat.ply import open_ply
 
     name = ctx.job["providers"]["train"]
-    trainer = provider_class("train", name)(ctx.provider_options("train"))
+    trainer = registry.create(SplatTrainer, name, ctx.provider_options("train"))
     ply, facts = trainer.train(ctx)
     splats = len(open_ply(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
                           max_bytes=ctx.settings.splat_max_ply_bytes))

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import trimesh
     from PIL import Image
 
+    from shared.assets.prompts import ViewsOptions
     from shared.assets.views import View
     from shared.config import Settings
     from shared.pipeline.context import StageContext
@@ -109,6 +110,7 @@ class ImageGenerator(Provider):
     """
 
     stage = "images"
+    options: ViewsOptions
 
     def generate(self, ctx: StageContext, prompt: str, azimuths: list[float], seed: int) -> list[Image.Image]:
         raise NotImplementedError
