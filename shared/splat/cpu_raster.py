@@ -33,6 +33,7 @@ ALPHA_MAX = 0.99
 ALPHA_MIN = 1.0 / 255.0
 T_MIN = 1e-4
 NEAR = 0.01
+EXTENT_MARGIN = 0.5  # pixels: rounding must never drop a pixel the exact test would keep
 SH_C0 = 0.28209479177387814
 SH_C1 = 0.4886025119029199
 SH_C2 = (1.0925484305920792, -1.0925484305920792, 0.31539156525252005, -1.0925484305920792, 0.5462742152960396)
@@ -54,10 +55,11 @@ class Camera:
     width: int
     height: int
 
-    def scaled(self, factor: int) -> Camera:
-        """The same camera on an image ``factor`` times smaller on each side (rounded down)."""
-        return Camera(self.rotation, self.translation, self.fx / factor, self.fy / factor, self.cx / factor,
-                      self.cy / factor, self.width // factor, self.height // factor)
+    def resized(self, width: int, height: int) -> Camera:
+        """The same camera on the image resampled to ``width`` x ``height``."""
+        sx, sy = width / self.width, height / self.height
+        return Camera(self.rotation, self.translation, self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy,
+                      width, height)
 
     @property
     def center(self) -> np.ndarray:
@@ -89,7 +91,7 @@ class Rendered:
     conic: np.ndarray
     colour: np.ndarray
     opacity: np.ndarray
-    radius: np.ndarray
+    extent: np.ndarray  # (N, 2): half-width and half-height in pixels of where alpha >= 1/255; 0 = culled
     clamped: np.ndarray
     tile_offsets: np.ndarray
     tile_list: np.ndarray
@@ -146,7 +148,7 @@ def _sh_basis(degree: int, dx: float, dy: float, dz: float, out: np.ndarray) -> 
 
 @numba.njit(cache=True, parallel=True)
 def _project(means, log_scales, quats, opacity_logits, sh, degree, rot, trans, fx, fy, cx, cy, width, height,
-             xy, conic, depth, radius, colour, opacity, clamped):
+             xy, conic, depth, extent, colour, opacity, clamped):
     n = means.shape[0]
     lim_x = 1.3 * 0.5 * width / fx
     lim_y = 1.3 * 0.5 * height / fy
@@ -155,7 +157,7 @@ def _project(means, log_scales, quats, opacity_logits, sh, degree, rot, trans, f
     cam_z = -(rot[0, 2] * trans[0] + rot[1, 2] * trans[1] + rot[2, 2] * trans[2])
     coefficients = (degree + 1) * (degree + 1)
     for i in numba.prange(n):
-        radius[i] = 0
+        extent[i, 0] = 0.0
         mx, my, mz = means[i, 0], means[i, 1], means[i, 2]
         tx = rot[0, 0] * mx + rot[0, 1] * my + rot[0, 2] * mz + trans[0]
         ty = rot[1, 0] * mx + rot[1, 1] * my + rot[1, 2] * mz + trans[1]
@@ -209,21 +211,26 @@ def _project(means, log_scales, quats, opacity_logits, sh, degree, rot, trans, f
         det = ca * cc - cb * cb
         if det <= 0.0:
             continue
-        mid = 0.5 * (ca + cc)
-        lam = mid + math.sqrt(max(0.1, mid * mid - det))
-        rad = math.ceil(3.0 * math.sqrt(lam))
+        op = 1.0 / (1.0 + math.exp(-opacity_logits[i]))
+        if op * 255.0 <= 1.0:
+            continue  # under 1/255 everywhere
+        # Where alpha reaches 1/255: Mahalanobis distance squared up to 2 ln(255 opacity); its bounding box.
+        reach = 2.0 * math.log(255.0 * op)
+        ex = math.sqrt(reach * ca) + EXTENT_MARGIN
+        ey = math.sqrt(reach * cc) + EXTENT_MARGIN
         px = fx * tx / tz + cx
         py = fy * ty / tz + cy
-        if px + rad <= 0 or px - rad >= width or py + rad <= 0 or py - rad >= height:
+        if px + ex <= 0 or px - ex >= width or py + ey <= 0 or py - ey >= height:
             continue
-        radius[i] = rad
+        extent[i, 0] = ex
+        extent[i, 1] = ey
         xy[i, 0] = px
         xy[i, 1] = py
         conic[i, 0] = cc / det
         conic[i, 1] = -cb / det
         conic[i, 2] = ca / det
         depth[i] = tz
-        opacity[i] = 1.0 / (1.0 + math.exp(-opacity_logits[i]))
+        opacity[i] = op
         dx, dy, dz = mx - cam_x, my - cam_y, mz - cam_z
         dn = math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-12
         basis = np.empty(16, dtype=means.dtype)
@@ -239,16 +246,25 @@ def _project(means, log_scales, quats, opacity_logits, sh, degree, rot, trans, f
         clamped[i] = cl
 
 
+@numba.njit(cache=True, inline="always")
+def _span(centre: float, half: float, low: int, high: int) -> tuple:
+    """Pixels in [low, high) whose centres lie within ``half`` of ``centre``."""
+    return max(low, math.ceil(centre - half - 0.5)), min(high, math.floor(centre + half - 0.5) + 1)
+
+
 @numba.njit(cache=True)
-def _bin(order, xy, radius, tiles_x, tiles_y):
+def _tile_span(centre: float, half: float, tiles: int) -> tuple:
+    return max(0, int((centre - half) // TILE)), min(tiles, int((centre + half) // TILE) + 1)
+
+
+@numba.njit(cache=True)
+def _bin(order, xy, extent, tiles_x, tiles_y):
     """Tile lists in depth order: ``order`` visits the visible Gaussians nearest first, so appending keeps each
     tile's list sorted (one global sort instead of one per tile)."""
     counts = np.zeros(tiles_x * tiles_y + 1, np.int64)
     for g in order:
-        x0 = max(0, int((xy[g, 0] - radius[g]) // TILE))
-        x1 = min(tiles_x, int((xy[g, 0] + radius[g]) // TILE) + 1)
-        y0 = max(0, int((xy[g, 1] - radius[g]) // TILE))
-        y1 = min(tiles_y, int((xy[g, 1] + radius[g]) // TILE) + 1)
+        x0, x1 = _tile_span(xy[g, 0], extent[g, 0], tiles_x)
+        y0, y1 = _tile_span(xy[g, 1], extent[g, 1], tiles_y)
         for ty in range(y0, y1):
             for tx in range(x0, x1):
                 counts[ty * tiles_x + tx + 1] += 1
@@ -256,10 +272,8 @@ def _bin(order, xy, radius, tiles_x, tiles_y):
     fill = offsets[:-1].copy()
     tile_list = np.empty(offsets[-1], np.int32)
     for g in order:
-        x0 = max(0, int((xy[g, 0] - radius[g]) // TILE))
-        x1 = min(tiles_x, int((xy[g, 0] + radius[g]) // TILE) + 1)
-        y0 = max(0, int((xy[g, 1] - radius[g]) // TILE))
-        y1 = min(tiles_y, int((xy[g, 1] + radius[g]) // TILE) + 1)
+        x0, x1 = _tile_span(xy[g, 0], extent[g, 0], tiles_x)
+        y0, y1 = _tile_span(xy[g, 1], extent[g, 1], tiles_y)
         for ty in range(y0, y1):
             for tx in range(x0, x1):
                 t = ty * tiles_x + tx
@@ -269,100 +283,143 @@ def _bin(order, xy, radius, tiles_x, tiles_y):
 
 
 @numba.njit(cache=True, parallel=True)
-def _raster_forward(offsets, tile_list, xy, conic, colour, opacity, background, width, height, tiles_x,
+def _raster_forward(offsets, tile_list, xy, conic, extent, colour, opacity, background, width, height, tiles_x,
                     image, final_t, last):
+    """Front to back per pixel; the loop runs splat by splat over each splat's box within the tile, so a
+    pixel is only visited by splats that can reach 1/255 there."""
     tiles = offsets.shape[0] - 1
     for tile in numba.prange(tiles):
         x_start = (tile % tiles_x) * TILE
         y_start = (tile // tiles_x) * TILE
+        x_end = min(x_start + TILE, width)
+        y_end = min(y_start + TILE, height)
         begin, end = offsets[tile], offsets[tile + 1]
-        for y in range(y_start, min(y_start + TILE, height)):
-            for x in range(x_start, min(x_start + TILE, width)):
-                px, py = x + 0.5, y + 0.5
-                t = 1.0
-                r = g_ = b = 0.0
-                done = begin
-                for e in range(begin, end):
-                    g = tile_list[e]
-                    dx = xy[g, 0] - px
-                    dy = xy[g, 1] - py
-                    power = -0.5 * (conic[g, 0] * dx * dx + conic[g, 2] * dy * dy) - conic[g, 1] * dx * dy
+        t = np.ones((TILE, TILE), image.dtype)
+        rgb = np.zeros((TILE, TILE, 3), image.dtype)
+        done = np.zeros((TILE, TILE), np.bool_)
+        count = np.full((TILE, TILE), begin, np.int64)
+        remaining = (x_end - x_start) * (y_end - y_start)
+        for e in range(begin, end):
+            if remaining == 0:
+                break
+            g = tile_list[e]
+            gx, gy = xy[g, 0], xy[g, 1]
+            ca, cb, cc = conic[g, 0], conic[g, 1], conic[g, 2]
+            op = opacity[g]
+            x0, x1 = _span(gx, extent[g, 0], x_start, x_end)
+            y0, y1 = _span(gy, extent[g, 1], y_start, y_end)
+            for y in range(y0, y1):
+                dy = gy - (y + 0.5)
+                for x in range(x0, x1):
+                    ly, lx = y - y_start, x - x_start
+                    if done[ly, lx]:
+                        continue
+                    dx = gx - (x + 0.5)
+                    power = -0.5 * (ca * dx * dx + cc * dy * dy) - cb * dx * dy
                     if power > 0.0:
                         continue
-                    alpha = min(ALPHA_MAX, opacity[g] * math.exp(power))
+                    alpha = min(ALPHA_MAX, op * math.exp(power))
                     if alpha < ALPHA_MIN:
                         continue
-                    next_t = t * (1.0 - alpha)
+                    tp = t[ly, lx]
+                    next_t = tp * (1.0 - alpha)
                     if next_t < T_MIN:
-                        break
-                    w = alpha * t
-                    r += colour[g, 0] * w
-                    g_ += colour[g, 1] * w
-                    b += colour[g, 2] * w
-                    t = next_t
-                    done = e + 1
-                image[y, x, 0] = r + t * background[0]
-                image[y, x, 1] = g_ + t * background[1]
-                image[y, x, 2] = b + t * background[2]
-                final_t[y, x] = t
-                last[y, x] = done
+                        done[ly, lx] = True
+                        remaining -= 1
+                        continue
+                    w = alpha * tp
+                    rgb[ly, lx, 0] += colour[g, 0] * w
+                    rgb[ly, lx, 1] += colour[g, 1] * w
+                    rgb[ly, lx, 2] += colour[g, 2] * w
+                    t[ly, lx] = next_t
+                    count[ly, lx] = e + 1
+        for y in range(y_start, y_end):
+            for x in range(x_start, x_end):
+                ly, lx = y - y_start, x - x_start
+                tp = t[ly, lx]
+                for ch in range(3):
+                    image[y, x, ch] = rgb[ly, lx, ch] + tp * background[ch]
+                final_t[y, x] = tp
+                last[y, x] = count[ly, lx]
 
 
 @numba.njit(cache=True, parallel=True)
-def _raster_backward(offsets, tile_list, xy, conic, colour, opacity, background, width, height, tiles_x,
+def _raster_backward(offsets, tile_list, xy, conic, extent, colour, opacity, background, width, height, tiles_x,
                      final_t, last, d_image, entry_grads):
+    """The forward's visits in reverse: each pixel recovers its transmittance before every splat by division
+    and keeps the colour composited behind it, so nothing per (pixel, splat) is stored."""
     tiles = offsets.shape[0] - 1
     for tile in numba.prange(tiles):
         x_start = (tile % tiles_x) * TILE
         y_start = (tile // tiles_x) * TILE
+        x_end = min(x_start + TILE, width)
+        y_end = min(y_start + TILE, height)
         begin = offsets[tile]
-        for y in range(y_start, min(y_start + TILE, height)):
-            for x in range(x_start, min(x_start + TILE, width)):
-                px, py = x + 0.5, y + 0.5
-                t_final = final_t[y, x]
-                t = t_final
-                d0, d1, d2 = d_image[y, x, 0], d_image[y, x, 1], d_image[y, x, 2]
-                d_background = -(background[0] * d0 + background[1] * d1 + background[2] * d2)
-                acc0 = acc1 = acc2 = 0.0
-                last_alpha = 0.0
-                last0 = last1 = last2 = 0.0
-                for e in range(last[y, x] - 1, begin - 1, -1):
-                    g = tile_list[e]
-                    dx = xy[g, 0] - px
-                    dy = xy[g, 1] - py
-                    ca, cb, cc = conic[g, 0], conic[g, 1], conic[g, 2]
+        t = np.ones((TILE, TILE), d_image.dtype)
+        behind = np.zeros((TILE, TILE, 3), d_image.dtype)  # colour composited behind the current splat
+        last_alpha = np.zeros((TILE, TILE), d_image.dtype)
+        last_colour = np.zeros((TILE, TILE, 3), d_image.dtype)
+        d_background = np.zeros((TILE, TILE), d_image.dtype)
+        stop = begin
+        for y in range(y_start, y_end):
+            for x in range(x_start, x_end):
+                ly, lx = y - y_start, x - x_start
+                t[ly, lx] = final_t[y, x]
+                d_background[ly, lx] = -(background[0] * d_image[y, x, 0] + background[1] * d_image[y, x, 1]
+                                         + background[2] * d_image[y, x, 2])
+                stop = max(stop, last[y, x])
+        for e in range(stop - 1, begin - 1, -1):
+            g = tile_list[e]
+            gx, gy = xy[g, 0], xy[g, 1]
+            ca, cb, cc = conic[g, 0], conic[g, 1], conic[g, 2]
+            op = opacity[g]
+            c0, c1, c2 = colour[g, 0], colour[g, 1], colour[g, 2]
+            x0, x1 = _span(gx, extent[g, 0], x_start, x_end)
+            y0, y1 = _span(gy, extent[g, 1], y_start, y_end)
+            g_x = g_y = g_a = g_b = g_c = g_op = g_r = g_g = g_bl = 0.0
+            for y in range(y0, y1):
+                dy = gy - (y + 0.5)
+                for x in range(x0, x1):
+                    if e >= last[y, x]:
+                        continue
+                    ly, lx = y - y_start, x - x_start
+                    dx = gx - (x + 0.5)
                     power = -0.5 * (ca * dx * dx + cc * dy * dy) - cb * dx * dy
                     if power > 0.0:
                         continue
                     gauss = math.exp(power)
-                    raw = opacity[g] * gauss
+                    raw = op * gauss
                     alpha = min(ALPHA_MAX, raw)
                     if alpha < ALPHA_MIN:
                         continue
-                    t = t / (1.0 - alpha)
-                    weight = alpha * t
-                    c0, c1, c2 = colour[g, 0], colour[g, 1], colour[g, 2]
-                    acc0 = last_alpha * last0 + (1.0 - last_alpha) * acc0
-                    acc1 = last_alpha * last1 + (1.0 - last_alpha) * acc1
-                    acc2 = last_alpha * last2 + (1.0 - last_alpha) * acc2
-                    last0, last1, last2 = c0, c1, c2
-                    last_alpha = alpha
-                    d_alpha = ((c0 - acc0) * d0 + (c1 - acc1) * d1 + (c2 - acc2) * d2) * t
-                    d_alpha += t_final / (1.0 - alpha) * d_background
-                    row = entry_grads[e]
-                    row[6] += weight * d0
-                    row[7] += weight * d1
-                    row[8] += weight * d2
+                    d0, d1, d2 = d_image[y, x, 0], d_image[y, x, 1], d_image[y, x, 2]
+                    tp = t[ly, lx] / (1.0 - alpha)
+                    t[ly, lx] = tp
+                    weight = alpha * tp
+                    la = last_alpha[ly, lx]
+                    b0 = la * last_colour[ly, lx, 0] + (1.0 - la) * behind[ly, lx, 0]
+                    b1 = la * last_colour[ly, lx, 1] + (1.0 - la) * behind[ly, lx, 1]
+                    b2 = la * last_colour[ly, lx, 2] + (1.0 - la) * behind[ly, lx, 2]
+                    behind[ly, lx, 0], behind[ly, lx, 1], behind[ly, lx, 2] = b0, b1, b2
+                    last_colour[ly, lx, 0], last_colour[ly, lx, 1], last_colour[ly, lx, 2] = c0, c1, c2
+                    last_alpha[ly, lx] = alpha
+                    g_r += weight * d0
+                    g_g += weight * d1
+                    g_bl += weight * d2
                     if raw > ALPHA_MAX:
                         continue  # the cap holds alpha: no gradient to opacity or shape
-                    d_gauss = opacity[g] * d_alpha
-                    row[5] += gauss * d_alpha
-                    gdx = gauss * d_gauss
-                    row[0] += gdx * (-ca * dx - cb * dy)
-                    row[1] += gdx * (-cc * dy - cb * dx)
-                    row[2] += -0.5 * gdx * dx * dx
-                    row[3] += -gdx * dx * dy
-                    row[4] += -0.5 * gdx * dy * dy
+                    d_alpha = ((c0 - b0) * d0 + (c1 - b1) * d1 + (c2 - b2) * d2) * tp
+                    d_alpha += final_t[y, x] / (1.0 - alpha) * d_background[ly, lx]
+                    g_op += gauss * d_alpha
+                    gdx = gauss * op * d_alpha
+                    g_x += gdx * (-ca * dx - cb * dy)
+                    g_y += gdx * (-cc * dy - cb * dx)
+                    g_a += -0.5 * gdx * dx * dx
+                    g_b += -gdx * dx * dy
+                    g_c += -0.5 * gdx * dy * dy
+            row = entry_grads[e]
+            row[0], row[1], row[2], row[3], row[4] = g_x, g_y, g_a, g_b, g_c
+            row[5], row[6], row[7], row[8] = g_op, g_r, g_g, g_bl
 
 
 @numba.njit(cache=True)
@@ -376,7 +433,7 @@ def _reduce(tile_list, entry_grads, n):
 
 
 @numba.njit(cache=True, parallel=True)
-def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, width, height, radius,
+def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, width, height, extent,
                       clamped, opacity, grads, d_means, d_log_scales, d_quats, d_logits, d_sh):
     n = means.shape[0]
     lim_x = 1.3 * 0.5 * width / fx
@@ -386,7 +443,7 @@ def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, 
     cam_z = -(rot[0, 2] * trans[0] + rot[1, 2] * trans[1] + rot[2, 2] * trans[2])
     coefficients = (degree + 1) * (degree + 1)
     for i in numba.prange(n):
-        if radius[i] == 0:
+        if extent[i, 0] == 0.0:
             continue
         g_x, g_y = grads[i, 0], grads[i, 1]
         g_ca, g_cb, g_cc = grads[i, 2], grads[i, 3], grads[i, 4]
@@ -411,12 +468,15 @@ def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, 
         w, x, y, z = qw / qn, qx / qn, qy / qn, qz / qn
         r = _rotation(w, x, y, z)
         s0, s1, s2 = math.exp(log_scales[i, 0]), math.exp(log_scales[i, 1]), math.exp(log_scales[i, 2])
-        m = np.empty((3, 3), means.dtype)
-        for a in range(3):
-            m[a, 0] = r[3 * a] * s0
-            m[a, 1] = r[3 * a + 1] * s1
-            m[a, 2] = r[3 * a + 2] * s2
-        sigma = m @ m.T
+        m00, m01, m02 = r[0] * s0, r[1] * s1, r[2] * s2
+        m10, m11, m12 = r[3] * s0, r[4] * s1, r[5] * s2
+        m20, m21, m22 = r[6] * s0, r[7] * s1, r[8] * s2
+        c00 = m00 * m00 + m01 * m01 + m02 * m02
+        c01 = m00 * m10 + m01 * m11 + m02 * m12
+        c02 = m00 * m20 + m01 * m21 + m02 * m22
+        c11 = m10 * m10 + m11 * m11 + m12 * m12
+        c12 = m10 * m20 + m11 * m21 + m12 * m22
+        c22 = m20 * m20 + m21 * m21 + m22 * m22
         ux, uy = tx / tz, ty / tz
         cl_x = (clamped[i] & 1) != 0
         cl_y = (clamped[i] & 2) != 0
@@ -424,51 +484,84 @@ def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, 
             ux = max(-lim_x, min(lim_x, ux))
         if cl_y:
             uy = max(-lim_y, min(lim_y, uy))
-        j = np.zeros((2, 3), means.dtype)
-        j[0, 0] = fx / tz
-        j[0, 2] = -fx * ux / tz
-        j[1, 1] = fy / tz
-        j[1, 2] = -fy * uy / tz
-        t = j @ rot
-        cov = t @ sigma @ t.T
-        ca, cb, cc = cov[0, 0] + LOW_PASS, cov[0, 1], cov[1, 1] + LOW_PASS
+        j00, j02, j11, j12 = fx / tz, -fx * ux / tz, fy / tz, -fy * uy / tz
+        t00 = j00 * rot[0, 0] + j02 * rot[2, 0]
+        t01 = j00 * rot[0, 1] + j02 * rot[2, 1]
+        t02 = j00 * rot[0, 2] + j02 * rot[2, 2]
+        t10 = j11 * rot[1, 0] + j12 * rot[2, 0]
+        t11 = j11 * rot[1, 1] + j12 * rot[2, 1]
+        t12 = j11 * rot[1, 2] + j12 * rot[2, 2]
+        a0 = t00 * c00 + t01 * c01 + t02 * c02
+        a1 = t00 * c01 + t01 * c11 + t02 * c12
+        a2 = t00 * c02 + t01 * c12 + t02 * c22
+        b0 = t10 * c00 + t11 * c01 + t12 * c02
+        b1 = t10 * c01 + t11 * c11 + t12 * c12
+        b2 = t10 * c02 + t11 * c12 + t12 * c22
+        ca = a0 * t00 + a1 * t01 + a2 * t02 + LOW_PASS
+        cb = a0 * t10 + a1 * t11 + a2 * t12
+        cc = b0 * t10 + b1 * t11 + b2 * t12 + LOW_PASS
         det = ca * cc - cb * cb
-        q = np.empty((2, 2), means.dtype)
-        q[0, 0], q[0, 1], q[1, 0], q[1, 1] = cc / det, -cb / det, -cb / det, ca / det
-        g_q = np.empty((2, 2), means.dtype)
-        g_q[0, 0], g_q[0, 1], g_q[1, 0], g_q[1, 1] = g_ca, 0.5 * g_cb, 0.5 * g_cb, g_cc
-        g_cov = -(q @ g_q @ q)  # d of a symmetric inverse
-        d_sigma = t.T @ g_cov @ t
-        d_t = 2.0 * (g_cov @ t @ sigma)
-        d_j = d_t @ rot.T
+        q00, q01, q11 = cc / det, -cb / det, ca / det
+        # d cov2d = -Q dQ Q (the conic Q is the inverse; its off-diagonal counts twice in the Gaussian)
+        p00 = q00 * g_ca + q01 * 0.5 * g_cb
+        p01 = q00 * 0.5 * g_cb + q01 * g_cc
+        p10 = q01 * g_ca + q11 * 0.5 * g_cb
+        p11 = q01 * 0.5 * g_cb + q11 * g_cc
+        g00 = -(p00 * q00 + p01 * q01)
+        g01 = -(p00 * q01 + p01 * q11)
+        g11 = -(p10 * q01 + p11 * q11)
+        # cov2d = T Sigma T^T: d Sigma = T^T G T, d T = 2 G T Sigma (U = G T)
+        u00, u01, u02 = g00 * t00 + g01 * t10, g00 * t01 + g01 * t11, g00 * t02 + g01 * t12
+        u10, u11, u12 = g01 * t00 + g11 * t10, g01 * t01 + g11 * t11, g01 * t02 + g11 * t12
+        e00 = t00 * u00 + t10 * u10
+        e01 = t00 * u01 + t10 * u11
+        e02 = t00 * u02 + t10 * u12
+        e11 = t01 * u01 + t11 * u11
+        e12 = t01 * u02 + t11 * u12
+        e22 = t02 * u02 + t12 * u12
+        dt00 = 2.0 * (u00 * c00 + u01 * c01 + u02 * c02)
+        dt01 = 2.0 * (u00 * c01 + u01 * c11 + u02 * c12)
+        dt02 = 2.0 * (u00 * c02 + u01 * c12 + u02 * c22)
+        dt10 = 2.0 * (u10 * c00 + u11 * c01 + u12 * c02)
+        dt11 = 2.0 * (u10 * c01 + u11 * c11 + u12 * c12)
+        dt12 = 2.0 * (u10 * c02 + u11 * c12 + u12 * c22)
+        # T = J W: d J = d T W^T (only J's four non-zero entries matter)
+        dj00 = dt00 * rot[0, 0] + dt01 * rot[0, 1] + dt02 * rot[0, 2]
+        dj02 = dt00 * rot[2, 0] + dt01 * rot[2, 1] + dt02 * rot[2, 2]
+        dj11 = dt10 * rot[1, 0] + dt11 * rot[1, 1] + dt12 * rot[1, 2]
+        dj12 = dt10 * rot[2, 0] + dt11 * rot[2, 1] + dt12 * rot[2, 2]
         # camera-space position: from the 2D mean and from J
         d_tx = g_x * fx / tz
         d_ty = g_y * fy / tz
         d_tz = -(g_x * fx * tx + g_y * fy * ty) / (tz * tz)
-        d_tz += -d_j[0, 0] * fx / (tz * tz) - d_j[1, 1] * fy / (tz * tz)
+        d_tz += -dj00 * fx / (tz * tz) - dj11 * fy / (tz * tz)
         # J02 = -fx * ux / tz with ux = tx / tz (free) or a constant (clamped)
         if cl_x:
-            d_tz += d_j[0, 2] * fx * ux / (tz * tz)
+            d_tz += dj02 * fx * ux / (tz * tz)
         else:
-            d_tx += -d_j[0, 2] * fx / (tz * tz)
-            d_tz += d_j[0, 2] * 2.0 * fx * tx / (tz * tz * tz)
+            d_tx += -dj02 * fx / (tz * tz)
+            d_tz += dj02 * 2.0 * fx * tx / (tz * tz * tz)
         if cl_y:
-            d_tz += d_j[1, 2] * fy * uy / (tz * tz)
+            d_tz += dj12 * fy * uy / (tz * tz)
         else:
-            d_ty += -d_j[1, 2] * fy / (tz * tz)
-            d_tz += d_j[1, 2] * 2.0 * fy * ty / (tz * tz * tz)
+            d_ty += -dj12 * fy / (tz * tz)
+            d_tz += dj12 * 2.0 * fy * ty / (tz * tz * tz)
         for a in range(3):
             d_means[i, a] = rot[0, a] * d_tx + rot[1, a] * d_ty + rot[2, a] * d_tz
-        # Sigma = M M^T, M = R diag(s)
-        d_m = 2.0 * (d_sigma @ m)
-        d_r = np.empty(9, means.dtype)
-        for a in range(3):
-            d_r[3 * a] = d_m[a, 0] * s0
-            d_r[3 * a + 1] = d_m[a, 1] * s1
-            d_r[3 * a + 2] = d_m[a, 2] * s2
-        d_log_scales[i, 0] = (d_m[0, 0] * r[0] + d_m[1, 0] * r[3] + d_m[2, 0] * r[6]) * s0
-        d_log_scales[i, 1] = (d_m[0, 1] * r[1] + d_m[1, 1] * r[4] + d_m[2, 1] * r[7]) * s1
-        d_log_scales[i, 2] = (d_m[0, 2] * r[2] + d_m[1, 2] * r[5] + d_m[2, 2] * r[8]) * s2
+        # Sigma = M M^T, M = R diag(s): d M = 2 dSigma M, then d R = dM diag(s) and d s = diag(R^T dM)
+        dm00 = 2.0 * (e00 * m00 + e01 * m10 + e02 * m20)
+        dm01 = 2.0 * (e00 * m01 + e01 * m11 + e02 * m21)
+        dm02 = 2.0 * (e00 * m02 + e01 * m12 + e02 * m22)
+        dm10 = 2.0 * (e01 * m00 + e11 * m10 + e12 * m20)
+        dm11 = 2.0 * (e01 * m01 + e11 * m11 + e12 * m21)
+        dm12 = 2.0 * (e01 * m02 + e11 * m12 + e12 * m22)
+        dm20 = 2.0 * (e02 * m00 + e12 * m10 + e22 * m20)
+        dm21 = 2.0 * (e02 * m01 + e12 * m11 + e22 * m21)
+        dm22 = 2.0 * (e02 * m02 + e12 * m12 + e22 * m22)
+        d_log_scales[i, 0] = (dm00 * r[0] + dm10 * r[3] + dm20 * r[6]) * s0
+        d_log_scales[i, 1] = (dm01 * r[1] + dm11 * r[4] + dm21 * r[7]) * s1
+        d_log_scales[i, 2] = (dm02 * r[2] + dm12 * r[5] + dm22 * r[8]) * s2
+        d_r = (dm00 * s0, dm01 * s1, dm02 * s2, dm10 * s0, dm11 * s1, dm12 * s2, dm20 * s0, dm21 * s1, dm22 * s2)
         gw = 2 * (-z * d_r[1] + y * d_r[2] + z * d_r[3] - x * d_r[5] - y * d_r[6] + x * d_r[7])
         gx = 2 * (y * d_r[1] + z * d_r[2] + y * d_r[3] - 2 * x * d_r[4] - w * d_r[5] + z * d_r[6] + w * d_r[7]
                   - 2 * x * d_r[8])
@@ -495,25 +588,25 @@ def render(splats: Splats, camera: Camera, sh_degree: int, background: np.ndarra
     xy = np.zeros((n, 2), dtype)
     conic = np.zeros((n, 3), dtype)
     depth = np.zeros(n, dtype)
-    radius = np.zeros(n, np.int32)
+    extent = np.zeros((n, 2), dtype)
     colour = np.zeros((n, 3), dtype)
     opacity = np.zeros(n, dtype)
     clamped = np.zeros(n, np.int32)
     _project(splats.means, splats.log_scales, splats.quats, splats.opacity_logits, splats.sh, sh_degree, rot, trans,
              float(camera.fx), float(camera.fy), float(camera.cx), float(camera.cy), camera.width, camera.height,
-             xy, conic, depth, radius, colour, opacity, clamped)
-    visible = np.flatnonzero(radius > 0)
+             xy, conic, depth, extent, colour, opacity, clamped)
+    visible = np.flatnonzero(extent[:, 0] > 0)
     order = visible[np.argsort(depth[visible], kind="stable")].astype(np.int64)
     tiles_x = (camera.width + TILE - 1) // TILE
     tiles_y = (camera.height + TILE - 1) // TILE
-    offsets, tile_list = _bin(order, xy, radius, tiles_x, tiles_y)
+    offsets, tile_list = _bin(order, xy, extent, tiles_x, tiles_y)
     bg = np.zeros(3, dtype) if background is None else np.asarray(background, dtype)
     image = np.empty((camera.height, camera.width, 3), dtype)
     final_t = np.empty((camera.height, camera.width), dtype)
     last = np.empty((camera.height, camera.width), np.int64)
-    _raster_forward(offsets, tile_list, xy, conic, colour, opacity, bg, camera.width, camera.height, tiles_x,
+    _raster_forward(offsets, tile_list, xy, conic, extent, colour, opacity, bg, camera.width, camera.height, tiles_x,
                     image, final_t, last)
-    return Rendered(image, final_t, last, xy, conic, colour, opacity, radius, clamped, offsets, tile_list,
+    return Rendered(image, final_t, last, xy, conic, colour, opacity, extent, clamped, offsets, tile_list,
                     sh_degree, camera, bg)
 
 
@@ -524,15 +617,16 @@ def backward(splats: Splats, rendered: Rendered, d_image: np.ndarray) -> Gradien
     n = len(splats)
     tiles_x = (camera.width + TILE - 1) // TILE
     entry_grads = np.zeros((len(rendered.tile_list), ENTRY_GRADS), dtype)
-    _raster_backward(rendered.tile_offsets, rendered.tile_list, rendered.xy, rendered.conic, rendered.colour,
+    _raster_backward(rendered.tile_offsets, rendered.tile_list, rendered.xy, rendered.conic, rendered.extent,
+                     rendered.colour,
                      rendered.opacity, rendered.background, camera.width, camera.height, tiles_x, rendered.final_t,
                      rendered.last, np.ascontiguousarray(d_image, dtype), entry_grads)
     grads = _reduce(rendered.tile_list, entry_grads, n)
     rot, trans = _camera_arrays(camera, dtype)
     out = Gradients(np.zeros((n, 3), dtype), np.zeros((n, 3), dtype), np.zeros((n, 4), dtype), np.zeros(n, dtype),
-                    np.zeros_like(splats.sh), grads[:, :2].copy(), rendered.radius > 0)
+                    np.zeros_like(splats.sh), grads[:, :2].copy(), rendered.extent[:, 0] > 0)
     _project_backward(splats.means, splats.log_scales, splats.quats, splats.sh, rendered.sh_degree, rot, trans,
-                      float(camera.fx), float(camera.fy), camera.width, camera.height, rendered.radius,
+                      float(camera.fx), float(camera.fy), camera.width, camera.height, rendered.extent,
                       rendered.clamped, rendered.opacity, grads, out.means, out.log_scales, out.quats,
                       out.opacity_logits, out.sh)
     return out
