@@ -53,6 +53,52 @@ function Thumbnail({ src }: { src: string }) {
   return url ? <img className={styles.thumbnail} src={url} alt="thumbnail" data-testid="thumbnail" /> : null;
 }
 
+const HELDOUT_FRAME = "evaluation/heldout_frame.jpg";
+const HELDOUT_RENDER = "evaluation/heldout_render.jpg";
+
+/** An artifact image fetched with the API key (see Thumbnail). */
+function ArtifactImage({ src, alt, testId }: { src: string; alt: string; testId: string }) {
+  const { url, problem } = useAuthorizedUrl(src);
+  if (problem) return <p className="muted">Could not load {alt}: {problem}</p>;
+  return url ? <img className={styles.thumbnail} src={url} alt={alt} data-testid={testId} /> : null;
+}
+
+function decibels(value: unknown): string {
+  return typeof value === "number" ? `${value.toFixed(1)} dB` : "n/a";
+}
+
+/** A splat job's held-out check: a frame the trainer never saw beside the render from its camera, and the scores. */
+function HeldOutCheck({ jobId, details }: { jobId: string; details: Record<string, unknown> }) {
+  const reasons = Array.isArray(details.quality_reasons) ? details.quality_reasons.map(String) : [];
+  const ssim = typeof details.heldout_ssim === "number" ? details.heldout_ssim.toFixed(3) : "n/a";
+  return (
+    <section className="card" data-testid="heldout-check">
+      <h3>Held-out check</h3>
+      <div className={styles.pair}>
+        <figure>
+          <ArtifactImage src={downloadUrl(jobId, HELDOUT_FRAME)} alt="held-out frame" testId="heldout-frame" />
+          <figcaption className="muted">Frame (not trained on)</figcaption>
+        </figure>
+        <figure>
+          <ArtifactImage src={downloadUrl(jobId, HELDOUT_RENDER)} alt="render of the splats" testId="heldout-render" />
+          <figcaption className="muted">Render from its camera</figcaption>
+        </figure>
+      </div>
+      <p data-testid="heldout-psnr">
+        Held-out PSNR <strong>{decibels(details.heldout_psnr)}</strong>, SSIM {ssim}; training frames{" "}
+        {decibels(details.train_psnr)}.
+      </p>
+      {reasons.length > 0 && (
+        <ul className={styles.notes} data-testid="quality-reasons">
+          {reasons.map((reason) => (
+            <li key={reason}>Poor result: {reason}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 /** Start a download of `url` as `filename`, as a click on a link would. */
 function saveAs(url: string, filename: string) {
   const link = document.createElement("a");
@@ -269,6 +315,9 @@ export function JobView({ jobId }: { jobId: string }) {
         </div>
 
         <aside className={styles.side}>
+          {job?.details && artifactNames.includes(HELDOUT_RENDER) && artifactNames.includes(HELDOUT_FRAME) && (
+            <HeldOutCheck jobId={jobId} details={job.details} />
+          )}
           {thumbnail && (
             <section className="card">
               <h3>Thumbnail</h3>
