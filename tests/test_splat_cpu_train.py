@@ -15,6 +15,7 @@ from shared.splat.cpu_raster import Camera, render
 from shared.splat.cpu_train import CpuTrainConfig, Trainer, TrainView, to_splats, train
 from shared.splat.gaussians import from_points
 from shared.splat.metrics import WINDOW, psnr, ssim
+from shared.splat.ply import Gaussians
 
 WIDTH, HEIGHT, FOCAL, VIEWS = 64, 48, 54.0, 16
 
@@ -43,11 +44,9 @@ def test_ssim_matches_a_plain_version_and_its_gradient_matches_finite_difference
     np.testing.assert_allclose(grad, numeric, atol=1e-6 * np.abs(numeric).max() * 100)
 
 
-@pytest.fixture(scope="module")
-def tiny_scene():
+def build_scene(textures: list[np.ndarray]) -> tuple[list[TrainView], list, Gaussians]:
     """The sample room and box at 64x48 from 16 orbit positions; every 8th view held out; SfM-like noisy points."""
     rng = np.random.default_rng(7)
-    textures = [sample_video.noise_texture(rng, 128) for _ in range(12)]
     train_views, held, points, colours = [], [], [], []
     for i in range(VIEWS):
         eye = sample_video.orbit_eye(i, VIEWS)
@@ -67,6 +66,11 @@ def tiny_scene():
     return train_views, held, initial
 
 
+@pytest.fixture(scope="module")
+def tiny_scene() -> tuple[list[TrainView], list, Gaussians]:
+    return build_scene(sample_video.photo_textures(128))
+
+
 def heldout_psnr(gaussians, held) -> float:
     splats = to_splats(gaussians)
     return float(np.mean([psnr(render(splats, camera, 3).image, image) for camera, image in held]))
@@ -82,7 +86,7 @@ def test_tiny_scene_trains_well_past_the_untrained_preview(tiny_scene):
     assert len(seen) == result.facts["iterations"] == 300  # progress every step
     assert result.facts["stopped_by"] == "iterations"
     assert len(initial) < len(result.gaussians) <= 4000
-    assert after >= 21.0 and after >= before + 3.0, (before, after)
+    assert after >= 20.0 and after >= before + 3.5, (before, after)
 
 
 def test_the_time_budget_stops_training_and_still_ends_at_full_size(tiny_scene):

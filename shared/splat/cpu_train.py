@@ -52,9 +52,9 @@ class CpuTrainConfig:
     prune_opacity: float = 0.005
     ssim_weight: float = 0.2
     means_lr: float = 1.6e-4  # times the scene's extent; decays 100x over the run
-    scales_lr: float = 5e-3
+    scales_lr: float = 1e-2  # scales and opacities at twice 3DGS's rates: a CPU budget is a few hundred steps
     quats_lr: float = 1e-3
-    opacities_lr: float = 5e-2
+    opacities_lr: float = 1e-1
     sh0_lr: float = 2.5e-3
     shn_lr: float = 2.5e-3 / 20
     seed: int = 0
