@@ -6,6 +6,11 @@ tiles in depth order, and composited front to back (alpha capped at 0.99, contri
 1/255 skipped, a pixel stops once its transmittance would fall below 1e-4). Colour comes from
 spherical harmonics evaluated along the ray from the camera to the Gaussian's centre.
 
+A splat is binned, and visited within a tile, only over the box where its alpha can reach 1/255
+(Mahalanobis radius sqrt(2 ln(255 opacity)), the opacity-aware bound gsplat also uses) rather
+than 3DGS's 3-sigma square: the image is the same, since the pixels skipped would be skipped by
+the 1/255 test anyway, and faint or small splats cost far fewer pixel visits.
+
 The backward pass is the 3DGS paper's: each pixel keeps its final transmittance and its last
 contributor, and walks its tile's list back to front, recovering every transmittance by division.
 Tiles run in parallel on all cores (``prange``); so that no two threads add into one Gaussian's
