@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     splat_gsplat_reset_every: int = Field(3000, ge=1)
     splat_gsplat_grow_grad2d: float = Field(0.0002, gt=0)
     splat_cpu_iterations: int = Field(3000, ge=1)
-    splat_cpu_time_budget_s: float = Field(100.0, gt=0)
+    splat_cpu_time_budget_s: float = Field(90.0, gt=0)
     splat_cpu_max_splats: int = Field(25_000, ge=100)
     splat_cpu_max_side: int = Field(640, ge=32, le=8192)
     splat_cpu_sh_degree: int = Field(1, ge=0, le=3)
