@@ -158,7 +158,7 @@ def report(results: dict[str, Any]) -> str:
     stages = results["stages_s"]
     lines = [
         f"{results['frames']} frames, {results['registered']} registered, {results['sfm_points']} SfM points; "
-        f"{results['cores']} cores, load average before the run ends {results['load_average'][0]:.1f}.",
+        f"{results['cores']} cores, 1-minute load average at the end of the run {results['load_average'][0]:.1f}.",
         "",
         "| trainer | held-out PSNR (dB) | held-out SSIM | train PSNR (dB) | steps | splats | stage time (s) |",
         "|---|---|---|---|---|---|---|",
