@@ -156,8 +156,7 @@ def _evaluate(ctx: StageContext, ply: Path, facts: dict[str, Any]) -> tuple[dict
     model = artifacts.download_model(ctx, work / "sparse")
     sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
     heldout = artifacts.heldout_frames(ctx)
-    names = list(dict.fromkeys([*heldout, *sfm["registered_frames"]]))
-    artifacts.download_frames(ctx, work / "images", names)
+    artifacts.download_frames(ctx, work / "images", sfm["registered_frames"])
     views = load_views(model, work / "images", work)
     gaussians = read_gaussians(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
                                max_bytes=ctx.settings.splat_max_ply_bytes)

@@ -93,8 +93,8 @@ def evaluate(gaussians: Gaussians, views: list[View], heldout: list[str], max_si
         "heldout_psnr": _mean([s.psnr for s in held_scores]), "heldout_ssim": _mean([s.ssim for s in held_scores]),
         "train_psnr": _mean([s.psnr for s in train_scores]), "train_ssim": _mean([s.ssim for s in train_scores]),
         "heldout_frames": [s.name for s in held_scores], "train_frames_scored": [s.name for s in train_scores],
-        "per_frame": [{"name": s.name, "heldout": s in held_scores, "psnr": round(s.psnr, 3), "ssim": round(s.ssim, 4)}
-                      for s in held_scores + train_scores],
+        "per_frame": [{"name": s.name, "heldout": is_heldout, "psnr": round(s.psnr, 3), "ssim": round(s.ssim, 4)}
+                      for is_heldout, group in ((True, held_scores), (False, train_scores)) for s in group],
     }
     shown = sorted(held_scores, key=lambda s: s.psnr)[len(held_scores) // 2] if held_scores else None
     return report, shown
