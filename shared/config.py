@@ -102,7 +102,7 @@ class Settings(BaseSettings):
     mmf_job_key: str = ""
 
     # Gaussian splats from video (job kind "splat")
-    default_train_provider: str = "points"
+    default_train_provider: str = "cpu"
     splat_max_video_bytes: int = Field(512 * 1024 * 1024, ge=1)
     splat_max_video_duration_s: float = Field(300.0, gt=0)
     splat_max_video_pixels: int = Field(3840 * 2160, ge=1)
@@ -121,6 +121,15 @@ class Settings(BaseSettings):
     splat_gsplat_refine_every: int = Field(100, ge=1)
     splat_gsplat_reset_every: int = Field(3000, ge=1)
     splat_gsplat_grow_grad2d: float = Field(0.0002, gt=0)
+    splat_cpu_iterations: int = Field(3000, ge=1)
+    splat_cpu_time_budget_s: float = Field(90.0, gt=0)
+    splat_cpu_max_splats: int = Field(25_000, ge=100)
+    splat_cpu_max_side: int = Field(640, ge=32, le=8192)
+    splat_cpu_sh_degree: int = Field(1, ge=0, le=3)
+    splat_cpu_threads: int = Field(0, ge=0)
+    splat_holdout_every: int = Field(8, ge=2)
+    splat_eval_max_side: int = Field(640, ge=32, le=8192)
+    splat_min_heldout_psnr: float = Field(20.0, ge=0)
 
     sdxl_model_path: str = ""
     sdxl_pipeline_class: Literal["StableDiffusionXLPipeline", "StableDiffusionPipeline", "StableDiffusion3Pipeline"] = (

@@ -22,11 +22,13 @@ def test_video_upload_to_completed_splat_job(client, orbit_video):
     upload = client.post("/v1/uploads", files={"file": ("orbit.mp4", orbit_video, "video/mp4")})
     assert upload.status_code == 201, upload.text
     assert upload.json()["content_type"] == "video/mp4"
-    created = client.post("/v1/generations", json={"kind": "splat", "video": upload.json()["upload_id"]})
+    # The default trainer (cpu), held to 5 steps: this checks the plumbing (the trainer's tests check quality).
+    created = client.post("/v1/generations", json={"kind": "splat", "video": upload.json()["upload_id"],
+                                                   "options": {"train": {"iterations": 5}}})
     assert created.status_code == 202, created.text
     job = wait_for_status(client, created.json()["job_id"], timeout_s=240)
     assert job["status"] == "completed", job
-    assert job["providers"] == {"train": "points"}
+    assert job["providers"] == {"train": "cpu"}
     assert job["request"]["video"] == upload.json()["key"]
     assert {"extracting_frames", "structure_from_motion", "training_splats", "converting"} <= set(job["timings"])
 
@@ -39,7 +41,12 @@ def test_video_upload_to_completed_splat_job(client, orbit_video):
     assert np.all(positions >= low - 1e-4) and np.all(positions <= high + 1e-4)
     manifest = json.loads(client.get(f"/v1/generations/{job['job_id']}/download/manifest.json").content)
     assert manifest["kind"] == "splat" and manifest["details"]["splats"] == details["splats"]
-    assert {"scene.splat", "point_cloud.ply", "thumbnail.jpg"} <= set(manifest["artifacts"])
+    assert {"scene.splat", "point_cloud.ply", "thumbnail.jpg", "evaluation/heldout_frame.jpg",
+            "evaluation/heldout_render.jpg"} <= set(manifest["artifacts"])
+    # 5 steps is too short a budget: the job completes and says so, in its message and its manifest.
+    assert details["training_steps"] == 5 and details["heldout_frames"] and details["heldout_psnr"] > 0
+    assert manifest["details"]["quality"] == "poor" and job["message"].startswith("completed, but the result is poor")
+    assert any("5 training steps" in reason for reason in manifest["details"]["quality_reasons"])
 
 
 def test_splat_job_needs_one_video_or_frames(client):

@@ -76,8 +76,30 @@ def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished)
     assert 0.9 * sfm["points"] <= details["splats"] == training["splats"] == len(artifact(job, "scene.splat")) // 32
     assert details["trainer"] == "points" and details["frames_registered"] == sfm["registered"]
     assert all(lo < hi for lo, hi in zip(details["bounds"]["min"], details["bounds"]["max"], strict=True))
+    # The thumbnail is the render of a held-out view, stored beside that frame (undistorted, so a little cropped).
+    render = Image.open(io.BytesIO(artifact(job, "evaluation/heldout_render.jpg")))
+    frame = Image.open(io.BytesIO(artifact(job, "evaluation/heldout_frame.jpg")))
     thumbnail = Image.open(io.BytesIO(artifact(job, "thumbnail.jpg")))
-    assert thumbnail.format == "JPEG" and thumbnail.size == (WIDTH, HEIGHT)  # frames under 512 px stay
+    assert thumbnail.format == "JPEG" and thumbnail.size == render.size == frame.size
+    assert WIDTH - 8 <= render.size[0] <= WIDTH and HEIGHT - 8 <= render.size[1] <= HEIGHT
+    assert np.abs(np.asarray(thumbnail, float) - np.asarray(render, float)).mean() < 3
+
+
+def test_every_trainer_is_scored_on_frames_it_did_not_see(finished):
+    """The points preview on the noise box: every 8th registered frame held out, scored, and called poor."""
+    job = finished
+    sfm = json.loads(artifact(job, "sfm.json"))
+    training = json.loads(artifact(job, "training.json"))
+    evaluation = training["evaluation"]
+    assert evaluation["heldout_frames"] == sfm["registered_frames"][::8]
+    assert not set(evaluation["heldout_frames"]) & set(evaluation["train_frames_scored"])
+    assert evaluation["shown_frame"] in evaluation["heldout_frames"]
+    assert 10 < evaluation["heldout_psnr"] < 25 and 0 < evaluation["heldout_ssim"] < 1
+    assert training["quality"] == "poor"  # an untrained preview stays under the 20 dB floor
+    assert any("0 training steps" in reason for reason in training["quality_reasons"])
+    details = splat_details(job.context("finalizing", (90, 100)))
+    assert details["heldout_psnr"] == evaluation["heldout_psnr"] and details["quality"] == "poor"
+    assert details["heldout_frames"] == evaluation["heldout_frames"] and details["training_steps"] == 0
 
 
 def test_scene_splat_holds_the_trained_ply(finished, tmp_path):
@@ -128,6 +150,7 @@ def test_gsplat_trains_from_the_sfm_model(finished):
     train_splats(ctx)
     training = json.loads(artifact(finished, "training.json"))
     assert training["trainer"] == "gsplat" and training["iterations"] == 300 and training["splats"] > 0
+    assert training["evaluation"]["heldout_psnr"] is not None
 
 
 def test_sfm_fails_clearly_when_frames_do_not_overlap(tmp_path):
@@ -164,3 +187,19 @@ def test_canceling_during_mapping_stops_colmap_and_raises(finished, tmp_path):
         reconstruct(tmp_path / "images", names, tmp_path, SfmOptions(512, 5, 0.5), progress)
     assert sum(m.startswith("registered") for m in seen) <= 2
     assert not (tmp_path / "sparse" / "0").exists()
+
+
+def test_cpu_trainer_trains_on_the_frames_not_held_out(finished):
+    """Last in the module: it replaces the job's PLY and reports."""
+    ctx = finished.context("training_splats", TRAIN_PROGRESS)
+    ctx.settings = ctx.settings.model_copy(update={"splat_cpu_max_side": 128, "splat_eval_max_side": 128})
+    ctx.job = {**ctx.job, "providers": {"train": "cpu"},
+               "request": {**ctx.request, "options": {"train": {"iterations": 120}}}}
+    train_splats(ctx)
+    sfm = json.loads(artifact(finished, "sfm.json"))
+    training = json.loads(artifact(finished, "training.json"))
+    held = training["evaluation"]["heldout_frames"]
+    assert training["trainer"] == "cpu" and training["iterations"] == 120 and training["stopped_by"] == "iterations"
+    assert training["training_views"] == sfm["registered"] - len(held) > 0
+    assert training["splats"] > 0 and training["evaluation"]["heldout_psnr"] > 15
+    assert sum(training["steps_per_scale"].values()) == 120 and training["steps_per_scale"]["1/1"] > 0

@@ -3,7 +3,8 @@
 The API serves the built static export at ``/viewer/``; ``apps/viewer/tests/e2e.mjs`` (playwright-core)
 creates an env job through the form, follows it to ``completed``, checks that the 3D canvas draws
 the scene, downloads the GLB through its button and compares it with the API's bytes, shows a failed
-job's error, drops the event stream to see polling take over, and previews a ``.splat``. The
+job's error, drops the event stream to see polling take over, and previews a ``.splat`` (with its held-out
+check: the frame beside the render, and the scores). The
 screenshot is left in ``test-artifacts/viewer.png``.
 
 A second API on the same stack runs with API keys (``API_KEYS``): there the viewer must say that it

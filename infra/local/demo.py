@@ -22,6 +22,7 @@ DEMO_JOBS = [
     {"kind": "env", "prompt": "desert ruins under a clear noon sky", "seed": 3},
     {"kind": "text_to_3d", "prompt": "a blue sports car", "seed": 4},
 ]
+DEMO_SPLAT_BUDGET_S = 30
 MAIN_ARTIFACT = {"env": "scene.glb", "splat": "scene.splat", "text_to_3d": "model.glb", "image_to_3d": "model.glb"}
 TERMINAL = {"completed", "failed", "canceled"}
 
@@ -99,7 +100,9 @@ def run(keep: bool, timeout_s: float) -> int:
         with httpx.Client(base_url=base_url, timeout=10, headers=headers) as client:
             job_ids = []
             photo_job = {"kind": "image_to_3d", "images": [upload_object_photo(client)]}
-            splat_job = {"kind": "splat", "video": upload_orbit_video(client)}
+            # The default trainer (cpu) with a shorter budget than a real job's, to keep the demo brisk.
+            splat_job = {"kind": "splat", "video": upload_orbit_video(client),
+                         "options": {"train": {"time_budget_s": DEMO_SPLAT_BUDGET_S}}}
             for body in [*DEMO_JOBS, photo_job, splat_job]:
                 created = client.post("/v1/generations", json=body)
                 created.raise_for_status()
@@ -129,11 +132,15 @@ def run(keep: bool, timeout_s: float) -> int:
                     info = job["artifacts"][name]
                     print(f"  {name:<17} {info['bytes']:>9} B  {settings.resolved_object_store_url}/{info['key']}")
                 if hidden:
-                    print(f"  (+{hidden} more under frames/, views/, sparse/ …)")
+                    print(f"  (+{hidden} more under frames/, sparse/ …)")
                 quality = (job.get("details") or {}).get("quality") or {}
                 if "front_silhouette_iou" in quality:
                     print(f"  subject mask ({quality['mask_method']}) covers {quality['mask_coverage']:.0%} of the "
                           f"photo; the model's front silhouette IoU with it: {quality['front_silhouette_iou']:.3f}")
+                if job["kind"] == "splat":
+                    details = job["details"]
+                    print(f"  held-out PSNR {details['heldout_psnr']} dB, SSIM {details['heldout_ssim']} "
+                          f"({details['quality']}; {details['training_steps']} training steps)")
                 print(f"  signed URL of {main} (valid {signed['expires_in']}s):")
                 print(f"    {signed['artifacts'][main]['url']}")
                 print(f"  in the viewer: {base_url}/viewer/job/?id={job_id}")

@@ -52,9 +52,12 @@ def finalize(ctx: StageContext) -> dict[str, Any]:
     validate_manifest(manifest)
     # It carries the time it was made: of two overlapping runs of this stage, the first one's stays.
     ctx.put_artifact(MANIFEST, json.dumps(manifest, indent=2).encode(), "application/json", first_write_wins=True)
-    if ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message="completed"):
+    # A result the pipeline scored as poor (a splat job's held-out check) completes, saying so and why.
+    reasons = (job.get("details") or {}).get("quality_reasons")
+    message = f"completed, but the result is poor: {'; '.join(reasons)}" if reasons else "completed"
+    if ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message=message):
         metrics.count_job_outcome(job["kind"], Status.COMPLETED.value)
         completed = {**job, "status": Status.COMPLETED.value, "stage": "finalizing", "progress": 100,
-                     "message": "completed"}
+                     "message": message}
         webhooks.notify(completed, "completed")  # what the transition wrote: no need to read it back
     return {"manifest_key": job_key(ctx.job_id, MANIFEST)}

@@ -8,6 +8,7 @@ small JSON report that later stages and the manifest's ``details`` read.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,20 +122,55 @@ def structure_from_motion(ctx: StageContext) -> None:
 
 
 def train_splats(ctx: StageContext) -> None:
-    """Train with the job's ``train`` provider; store its PLY (once it passes the PLY checks) and ``training.json``."""
+    """Train with the job's ``train`` provider; store its PLY (once it passes the PLY checks), the held-out
+    evaluation (scores, and one held-out frame beside its render) and ``training.json``.
+
+    The evaluation runs here, once for every trainer, on the frames ``artifacts.heldout_frames`` kept out
+    of training; a poor score does not fail the job, it is said in the report and the status message.
+    """
     from shared.splat.ply import open_ply
 
     name = ctx.job["providers"]["train"]
     trainer = registry.create(SplatTrainer, name, ctx.provider_options("train"))
+    started = time.monotonic()
     ply, facts = trainer.train(ctx)
+    seconds = time.monotonic() - started
     splats = len(open_ply(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
                           max_bytes=ctx.settings.splat_max_ply_bytes))
     ctx.put_artifact(artifacts.POINT_CLOUD, ply, "application/octet-stream")
-    artifacts.put_json(ctx, artifacts.TRAINING_REPORT, {"trainer": name, "splats": splats, **facts})
+    ctx.report(0.96, f"{splats} splats trained; scoring them on held-out frames")
+    evaluation, reasons = _evaluate(ctx, ply, facts)
+    report = {"trainer": name, "splats": splats, "seconds": round(seconds, 2), **facts, "evaluation": evaluation,
+              "quality": "poor" if reasons else "ok", "quality_reasons": reasons}
+    artifacts.put_json(ctx, artifacts.TRAINING_REPORT, report)
+    held = evaluation["heldout_psnr"]
+    score = f"held-out PSNR {held:.1f} dB" if held is not None else "no held-out score"
+    ctx.report(1.0, f"poor result: {'; '.join(reasons)}" if reasons else f"{splats} splats, {score}")
+
+
+def _evaluate(ctx: StageContext, ply: Path, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    from shared.splat.evaluate import evaluate, jpeg_bytes, verdict
+    from shared.splat.gsplat_train import load_views
+    from shared.splat.ply import read_gaussians
+
+    work = ctx.workdir / "evaluation"
+    model = artifacts.download_model(ctx, work / "sparse")
+    sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
+    heldout = artifacts.heldout_frames(ctx)
+    artifacts.download_frames(ctx, work / "images", sfm["registered_frames"])
+    views = load_views(model, work / "images", work)
+    gaussians = read_gaussians(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
+                               max_bytes=ctx.settings.splat_max_ply_bytes)
+    evaluation, shown = evaluate(gaussians, views, heldout, ctx.settings.splat_eval_max_side)
+    if shown is not None:
+        evaluation["shown_frame"] = shown.name
+        for key, image in ((artifacts.HELDOUT_FRAME, shown.frame), (artifacts.HELDOUT_RENDER, shown.render)):
+            ctx.put_artifact(key, jpeg_bytes(image), "image/jpeg")
+    return evaluation, verdict(evaluation, sfm, facts, ctx.settings.splat_min_heldout_psnr)
 
 
 def convert(ctx: StageContext) -> None:
-    """Write ``scene.splat`` from the PLY, ``thumbnail.jpg`` from the sharpest registered frame, and ``splat.json``."""
+    """Write ``scene.splat`` from the PLY, ``thumbnail.jpg`` from the render of a held-out view, and ``splat.json``."""
     from shared.splat.convert import ply_to_splat
     from shared.splat.frames import thumbnail_jpeg
 
@@ -146,15 +182,12 @@ def convert(ctx: StageContext) -> None:
     ctx.report(0.6, f"{stats['splats']} splats converted")
     info = ctx.put_artifact(artifacts.SCENE_SPLAT, out, "application/octet-stream")
 
-    sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
-    frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)
-    registered = set(sfm["registered_frames"])
-    sharpest = max((f for f in frames["frames"] if f["name"] in registered), key=lambda f: f["sharpness"])
-    frame = ctx.read_artifact(f"{artifacts.FRAMES_DIR}/{sharpest['name']}")
-    ctx.put_artifact(artifacts.THUMBNAIL, thumbnail_jpeg(frame), "image/jpeg")
-    splat = {**stats, "bytes": info.bytes, "thumbnail_frame": sharpest["name"]}
-    artifacts.put_json(ctx, artifacts.SPLAT_REPORT, splat)
     training = ctx.read_json_artifact(artifacts.TRAINING_REPORT)
+    ctx.put_artifact(artifacts.THUMBNAIL, thumbnail_jpeg(ctx.read_artifact(artifacts.HELDOUT_RENDER)), "image/jpeg")
+    splat = {**stats, "bytes": info.bytes, "thumbnail_view": training["evaluation"]["shown_frame"]}
+    artifacts.put_json(ctx, artifacts.SPLAT_REPORT, splat)
+    frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)
+    sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
     ctx.add_details(details_from_reports(frames, sfm, training, splat))
     ctx.report(1.0, f"scene.splat ready: {stats['splats']} splats")
 
@@ -167,6 +200,7 @@ def splat_details(ctx: StageContext) -> dict[str, Any]:
 
 def details_from_reports(frames: dict[str, Any], sfm: dict[str, Any], training: dict[str, Any],
                          splat: dict[str, Any]) -> dict[str, Any]:
+    evaluation = training["evaluation"]
     return {
         "frames": len(frames["frames"]),
         "frames_registered": sfm["registered"],
@@ -175,4 +209,10 @@ def details_from_reports(frames: dict[str, Any], sfm: dict[str, Any], training: 
         "trainer": training["trainer"],
         "splats": splat["splats"],
         "bounds": splat["bounds"],
+        "training_steps": training["iterations"],
+        "training_seconds": training["seconds"],
+        **{key: evaluation[key] for key in ("heldout_psnr", "heldout_ssim", "train_psnr", "train_ssim",
+                                            "heldout_frames")},
+        "quality": training["quality"],
+        "quality_reasons": training["quality_reasons"],
     }

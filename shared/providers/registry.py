@@ -27,6 +27,7 @@ PROVIDERS: dict[tuple[str, str], str] = {
     ("env", "sagemaker"): "shared.providers.env_sagemaker:SageMakerEnvGenerator",
     ("train", "points"): "shared.providers.splat_points:PointsSplatTrainer",
     ("train", "gsplat"): "shared.providers.splat_gsplat:GsplatSplatTrainer",
+    ("train", "cpu"): "shared.providers.splat_cpu:CpuSplatTrainer",
     ("env", "sdxl_triposr"): "shared.providers.env_sdxl_triposr:SDXLTripoSREnvGenerator",
     ("images", "stub"): "shared.providers.images_stub:StubImageGenerator",
     ("images", "sdxl"): "shared.providers.images_diffusion:SDXLImageGenerator",

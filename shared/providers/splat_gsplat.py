@@ -1,8 +1,8 @@
 """3D Gaussian Splatting training on a CUDA GPU with gsplat (queue ``gpu_tasks``).
 
 Starts from the same SfM-initialised Gaussians as ``points`` and optimises them against the
-registered frames; iterations and densification come from the ``SPLAT_GSPLAT_*`` settings, and a
-request may lower the iteration count.
+registered frames that are not held out for evaluation; iterations and densification come from
+the ``SPLAT_GSPLAT_*`` settings, and a request may lower the iteration count.
 """
 
 from __future__ import annotations
@@ -54,11 +54,12 @@ class GsplatSplatTrainer(SplatTrainer):
         model = artifacts.download_model(ctx, ctx.workdir / "sparse")
         image_dir = ctx.workdir / "images"
         artifacts.download_frames(ctx, image_dir)
-        views = gsplat_train.load_views(model, image_dir, ctx.workdir)
+        heldout = set(artifacts.heldout_frames(ctx))
+        views = [view for view in gsplat_train.load_views(model, image_dir, ctx.workdir) if view.name not in heldout]
         initial = from_points(*load_points(model))
         config = gsplat_train.TrainConfig.from_settings(ctx.settings, self.options.iterations)
         ctx.report(0.05, f"training {len(initial)} Gaussians on {len(views)} views")
         trained = gsplat_train.train(views, initial, config, lambda f, m: ctx.report(0.05 + 0.9 * f, m))
         ply = ctx.workdir / "point_cloud.ply"
         write_ply(ply, trained)
-        return ply, {"iterations": config.iterations, "initial_splats": len(initial), "views": len(views)}
+        return ply, {"iterations": config.iterations, "initial_splats": len(initial), "training_views": len(views)}

@@ -1,6 +1,6 @@
 """Splats without training, on the CPU: one Gaussian per SfM point, initialised as 3DGS does.
 
-A preview-quality scene in seconds, and the default where no GPU is configured. 3DGS starts its
+A preview-quality scene in seconds (the trained default is ``cpu``). 3DGS starts its
 splats at opacity 0.1 because training then raises the ones that matter; nothing trains these, and
 at 0.1 the scene looks like fog. They start at 0.6 instead (``initial_opacity`` sets it).
 """

@@ -25,6 +25,18 @@ TRAINING_REPORT = "training.json"
 SCENE_SPLAT = "scene.splat"
 SPLAT_REPORT = "splat.json"
 THUMBNAIL = "thumbnail.jpg"
+HELDOUT_FRAME = "evaluation/heldout_frame.jpg"
+HELDOUT_RENDER = "evaluation/heldout_render.jpg"
+
+
+def heldout_names(registered: list[str], every: int) -> list[str]:
+    """Every ``every``-th registered frame in capture order, the first included (3DGS's benchmark split)."""
+    return [name for i, name in enumerate(sorted(registered)) if i % every == 0]
+
+
+def heldout_frames(ctx: StageContext) -> list[str]:
+    """The frames every trainer leaves out of training, so that the stage can score the result on them."""
+    return heldout_names(ctx.read_json_artifact(SFM_REPORT)["registered_frames"], ctx.settings.splat_holdout_every)
 
 
 def frame_name(number: int) -> str:

@@ -148,3 +148,19 @@ def open_ply(path: Path, *, max_vertices: int, max_bytes: int) -> np.memmap:
                          f"but the file holds {body} bytes after its header")
     return np.memmap(path, dtype=header.dtype, mode="r", offset=header.header_bytes, shape=(n,))
 
+
+
+def read_gaussians(path: Path, *, max_vertices: int, max_bytes: int) -> Gaussians:
+    """The Gaussians of a checked 3DGS PLY (SH bands it lacks read as zero)."""
+    vertices = open_ply(path, max_vertices=max_vertices, max_bytes=max_bytes)
+    names = set(vertices.dtype.names or ())
+
+    def columns(*wanted: str) -> np.ndarray:
+        return np.stack([np.asarray(vertices[name]) if name in names else np.zeros(len(vertices), np.float32)
+                         for name in wanted], axis=1)
+
+    return Gaussians(means=columns("x", "y", "z"), sh_dc=columns("f_dc_0", "f_dc_1", "f_dc_2"),
+                     sh_rest=columns(*(f"f_rest_{i}" for i in range(SH_REST_COEFFS))),
+                     opacities=np.asarray(vertices["opacity"], np.float32),
+                     log_scales=columns("scale_0", "scale_1", "scale_2"),
+                     quats=columns("rot_0", "rot_1", "rot_2", "rot_3"))

@@ -46,13 +46,24 @@ def shade(points: np.ndarray, axis: np.ndarray, side: np.ndarray, box: tuple, te
     return colour
 
 
-def render(eye: np.ndarray, target: np.ndarray, textures: list, focal: float = 420.0) -> np.ndarray:
+def look_at(eye: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World-to-camera rotation and translation (OpenCV axes: x right, y down, z forward) of a camera at
+    ``eye`` looking at ``target`` with the world's +y up."""
     forward = (target - eye) / np.linalg.norm(target - eye)
     right = np.cross(forward, [0.0, 1.0, 0.0])
     right /= np.linalg.norm(right)
     up = np.cross(right, forward)
-    xs, ys = np.meshgrid((np.arange(WIDTH) + 0.5 - WIDTH / 2) / focal, (np.arange(HEIGHT) + 0.5 - HEIGHT / 2) / focal)
-    rays = (forward + xs[..., None] * right - ys[..., None] * up).reshape(-1, 3)
+    rotation = np.stack([right, -up, forward])
+    return rotation, -rotation @ eye
+
+
+def cast(eye: np.ndarray, target: np.ndarray, textures: list, focal: float = 420.0, width: int = WIDTH,
+         height: int = HEIGHT) -> tuple[np.ndarray, np.ndarray]:
+    """The surface point each pixel's ray hits and its colour in 0..1, row-major (height * width, 3) each."""
+    rotation, _ = look_at(eye, target)
+    right, down, forward = rotation
+    xs, ys = np.meshgrid((np.arange(width) + 0.5 - width / 2) / focal, (np.arange(height) + 0.5 - height / 2) / focal)
+    rays = (forward + xs[..., None] * right + ys[..., None] * down).reshape(-1, 3)
     rows = np.arange(len(rays))
     with np.errstate(divide="ignore", invalid="ignore"):
         near = [(low - eye) / rays for low in (ROOM[0], BOX[0])]
@@ -62,22 +73,54 @@ def render(eye: np.ndarray, target: np.ndarray, textures: list, focal: float = 4
         entries = np.minimum(near[1], far[1])  # slab test: the box is hit if the last entry precedes the first exit
         box_t, box_axis = entries.max(axis=1), entries.argmax(axis=1)
         box_hit = (box_t <= np.maximum(near[1], far[1]).min(axis=1)) & (box_t > 0)
-    colour = shade(eye + rays * room_t[:, None], room_axis, rays[rows, room_axis] > 0, ROOM, textures[:6])
+    points = eye + rays * room_t[:, None]
+    colour = shade(points, room_axis, rays[rows, room_axis] > 0, ROOM, textures[:6])
     hits = np.nonzero(box_hit)[0]
-    colour[hits] = shade(eye + rays[hits] * box_t[hits, None], box_axis[hits], rays[hits, box_axis[hits]] < 0, BOX,
-                         textures[6:])
-    return (colour.reshape(HEIGHT, WIDTH, 3) * 255).astype(np.uint8)
+    points[hits] = eye + rays[hits] * box_t[hits, None]
+    colour[hits] = shade(points[hits], box_axis[hits], rays[hits, box_axis[hits]] < 0, BOX, textures[6:])
+    return points, colour
 
 
-def orbit_frames() -> list[np.ndarray]:
-    rng = np.random.default_rng(7)
-    textures = [noise_texture(rng) for _ in range(12)]
-    frames = []
-    for i in range(FRAMES):
-        angle = np.radians(-60 + 120 * i / (FRAMES - 1))
-        eye = np.array([2.6 * np.sin(angle), 1.6, 2.6 * np.cos(angle)])
-        frames.append(render(eye, np.array([0.0, 0.6, 0.0]), textures))
-    return frames
+def render(eye: np.ndarray, target: np.ndarray, textures: list, focal: float = 420.0, width: int = WIDTH,
+           height: int = HEIGHT) -> np.ndarray:
+    _, colour = cast(eye, target, textures, focal, width, height)
+    return (colour.reshape(height, width, 3) * 255).astype(np.uint8)
+
+
+def orbit_eye(i: int, frames: int = FRAMES) -> np.ndarray:
+    """Camera position of frame ``i`` of an orbit of ``frames``: 120 degrees around the box, looking at it."""
+    angle = np.radians(-60 + 120 * i / (frames - 1))
+    return np.array([2.6 * np.sin(angle), 1.6, 2.6 * np.cos(angle)])
+
+
+ORBIT_TARGET = np.array([0.0, 0.6, 0.0])
+
+
+def orbit_frames(frames: int = FRAMES, textures: list | None = None, focal: float = 420.0, width: int = WIDTH,
+                 height: int = HEIGHT) -> list[np.ndarray]:
+    """The orbit's frames; noise textures unless ``textures`` (12 square float RGB arrays) are given."""
+    if textures is None:
+        rng = np.random.default_rng(7)
+        textures = [noise_texture(rng) for _ in range(12)]
+    return [render(orbit_eye(i, frames), ORBIT_TARGET, textures, focal, width, height) for i in range(frames)]
+
+
+def photo_textures(size: int = 512) -> list[np.ndarray]:
+    """Twelve textures cut from scikit-image's sample photographs (walls, floor, ceiling, the box's faces)."""
+    from skimage import data
+
+    photos = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket(), data.brick(), data.grass(),
+              data.gravel(), data.immunohistochemistry(), data.hubble_deep_field()]
+    textures = []
+    for i in range(12):
+        photo = photos[i % len(photos)]
+        if photo.ndim == 2:
+            photo = np.repeat(photo[..., None], 3, axis=2)
+        image = Image.fromarray(photo[..., :3])
+        if i >= len(photos):  # the box's faces reuse photos: mirror them so no two faces match
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        textures.append(np.asarray(image.resize((size, size), Image.Resampling.BICUBIC), np.float32) / 255)
+    return textures
 
 
 def encode_video(frames: list[np.ndarray], path: Path, fps: int, codec: str = "libx264",

@@ -81,6 +81,45 @@ function SubjectMasks({ jobId, masks, quality }: { jobId: string; masks: string[
   );
 }
 
+const HELDOUT_FRAME = "evaluation/heldout_frame.jpg";
+const HELDOUT_RENDER = "evaluation/heldout_render.jpg";
+
+function decibels(value: unknown): string {
+  return typeof value === "number" ? `${value.toFixed(1)} dB` : "n/a";
+}
+
+/** A splat job's held-out check: a frame the trainer never saw beside the render from its camera, and the scores. */
+function HeldOutCheck({ jobId, details }: { jobId: string; details: Record<string, unknown> }) {
+  const reasons = Array.isArray(details.quality_reasons) ? details.quality_reasons.map(String) : [];
+  const ssim = typeof details.heldout_ssim === "number" ? details.heldout_ssim.toFixed(3) : "n/a";
+  return (
+    <section className="card" data-testid="heldout-check">
+      <h3>Held-out check</h3>
+      <div className={styles.pair}>
+        <figure>
+          <ArtifactImage src={downloadUrl(jobId, HELDOUT_FRAME)} alt="held-out frame" testId="heldout-frame" />
+          <figcaption className="muted">Frame (not trained on)</figcaption>
+        </figure>
+        <figure>
+          <ArtifactImage src={downloadUrl(jobId, HELDOUT_RENDER)} alt="render of the splats" testId="heldout-render" />
+          <figcaption className="muted">Render from its camera</figcaption>
+        </figure>
+      </div>
+      <p data-testid="heldout-psnr">
+        Held-out PSNR <strong>{decibels(details.heldout_psnr)}</strong>, SSIM {ssim}; training frames{" "}
+        {decibels(details.train_psnr)}.
+      </p>
+      {reasons.length > 0 && (
+        <ul className={styles.notes} data-testid="quality-reasons">
+          {reasons.map((reason) => (
+            <li key={reason}>Poor result: {reason}</li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 /** Start a download of `url` as `filename`, as a click on a link would. */
 function saveAs(url: string, filename: string) {
   const link = document.createElement("a");
@@ -300,6 +339,9 @@ export function JobView({ jobId }: { jobId: string }) {
         <aside className={styles.side}>
           {masks.length > 0 && (
             <SubjectMasks jobId={jobId} masks={masks} quality={job?.details?.quality as Quality | undefined} />
+          )}
+          {job?.details && artifactNames.includes(HELDOUT_RENDER) && artifactNames.includes(HELDOUT_FRAME) && (
+            <HeldOutCheck jobId={jobId} details={job.details} />
           )}
           {thumbnail && (
             <section className="card">

@@ -45,6 +45,7 @@ export interface JobPublic extends JobStatus {
   artifacts: Record<string, Artifact>;
   timings: Record<string, number>;
   notes: string[];
+  /** Facts about the result (counts, bounds, a splat job's held-out scores); the manifest's `details`. */
   details?: Record<string, unknown>;
   created_at: string;
   updated_at: string;

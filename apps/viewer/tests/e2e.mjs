@@ -392,18 +392,26 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
   const page = await context.newPage();
   const splat = sphereSplat();
   const manifest = JSON.stringify({ job_id: "e2e-splat-job", kind: "splat", artifacts: {} });
+  // A 1x1 PNG stands in for the held-out frame and its render.
+  const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==", "base64");
+  const image = (name) => ({ key: `jobs/e2e-splat-job/${name}`, bytes: pixel.length, sha256: "0", content_type: "image/png" });
   const splatJob = fakeJob("e2e-splat-job", {
     status: "completed", stage: "finalizing", progress: 100, message: "completed",
     completed_at: new Date().toISOString(),
     artifacts: {
       "scene.splat": { key: "jobs/e2e-splat-job/scene.splat", bytes: splat.length, sha256: "0", content_type: "application/octet-stream" },
       "manifest.json": { key: "jobs/e2e-splat-job/manifest.json", bytes: manifest.length, sha256: "0", content_type: "application/json" },
+      "evaluation/heldout_frame.jpg": image("evaluation/heldout_frame.jpg"),
+      "evaluation/heldout_render.jpg": image("evaluation/heldout_render.jpg"),
     },
+    details: { heldout_psnr: 27.31, heldout_ssim: 0.861, train_psnr: 28.4, quality: "ok", quality_reasons: [] },
   });
   await routeFakeJob(page, splatJob, {
     files: {
       "scene.splat": { headers: { "Content-Type": "application/octet-stream" }, body: splat },
       "manifest.json": { headers: { "Content-Type": "application/json" }, body: manifest },
+      "evaluation/heldout_frame.jpg": { headers: { "Content-Type": "image/png" }, body: pixel },
+      "evaluation/heldout_render.jpg": { headers: { "Content-Type": "image/png" }, body: pixel },
     },
   });
   await page.goto(`${VIEWER}job/?id=e2e-splat-job`);
@@ -411,6 +419,13 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
   check((await page.locator("model-viewer").count()) === 0, "a splat-only job shows a GLB viewer");
   const { stats } = await waitForDrawnPixels(page, helperPage, page.getByTestId("splat-preview"), "splat preview");
   await page.getByTestId("download-scene.splat").waitFor();
+  // The held-out check: the frame beside the render from its camera, and the scores.
+  for (const id of ["heldout-frame", "heldout-render"]) {
+    await page.getByTestId(id).waitFor();
+    await page.waitForFunction((testId) => document.querySelector(`[data-testid="${testId}"]`)?.naturalWidth > 0, id);
+  }
+  const scores = await page.getByTestId("heldout-psnr").innerText();
+  check(scores.includes("27.3 dB") && scores.includes("0.861"), `the held-out check does not show the scores: ${scores}`);
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: path.join(ARTIFACTS, "viewer-splat.png"), style: HIDE_OVERLAYS });
   await page.close();
