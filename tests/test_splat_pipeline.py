@@ -23,7 +23,6 @@ from shared.pipeline.splat import (
     TRAIN_PROGRESS,
     convert,
     extract_frames,
-    splat_details,
     structure_from_motion,
     train_splats,
 )
@@ -70,7 +69,7 @@ def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished)
             "scene.splat", "thumbnail.jpg", "frames.json", "sfm.json", "training.json", "splat.json"} <= names
     assert record["progress"] == CONVERT_PROGRESS[1]
 
-    details = splat_details(job.context("finalizing", (90, 100)))
+    details = job.record["details"]  # what the converting stage wrote for the manifest
     training = json.loads(artifact(job, "training.json"))
     assert training["sfm_points"] == sfm["points"]
     assert 0.9 * sfm["points"] <= details["splats"] == training["splats"] == len(artifact(job, "scene.splat")) // 32
@@ -97,7 +96,7 @@ def test_every_trainer_is_scored_on_frames_it_did_not_see(finished):
     assert 10 < evaluation["heldout_psnr"] < 25 and 0 < evaluation["heldout_ssim"] < 1
     assert training["quality"] == "poor"  # an untrained preview stays under the 20 dB floor
     assert any("0 training steps" in reason for reason in training["quality_reasons"])
-    details = splat_details(job.context("finalizing", (90, 100)))
+    details = job.record["details"]  # what the converting stage wrote for the manifest
     assert details["heldout_psnr"] == evaluation["heldout_psnr"] and details["quality"] == "poor"
     assert details["heldout_frames"] == evaluation["heldout_frames"] and details["training_steps"] == 0
 

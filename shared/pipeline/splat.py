@@ -192,12 +192,6 @@ def convert(ctx: StageContext) -> None:
     ctx.report(1.0, f"scene.splat ready: {stats['splats']} splats")
 
 
-def splat_details(ctx: StageContext) -> dict[str, Any]:
-    """What the manifest's ``details`` says about a finished splat job, from the stages' stored reports."""
-    return details_from_reports(*(ctx.read_json_artifact(name) for name in (
-        artifacts.FRAMES_INDEX, artifacts.SFM_REPORT, artifacts.TRAINING_REPORT, artifacts.SPLAT_REPORT)))
-
-
 def details_from_reports(frames: dict[str, Any], sfm: dict[str, Any], training: dict[str, Any],
                          splat: dict[str, Any]) -> dict[str, Any]:
     evaluation = training["evaluation"]
