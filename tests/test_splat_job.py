@@ -45,7 +45,8 @@ def test_video_upload_to_completed_splat_job(client, orbit_video):
             "evaluation/heldout_render.jpg"} <= set(manifest["artifacts"])
     # 5 steps is too short a budget: the job completes and says so, in its message and its manifest.
     assert details["training_steps"] == 5 and details["heldout_frames"] and details["heldout_psnr"] > 0
-    assert manifest["details"]["quality"] == "poor" and job["message"].startswith("completed, but the result is poor")
+    assert manifest["details"]["quality_verdict"] == "poor"
+    assert job["message"].startswith("completed, but the result is poor")
     assert any("5 training steps" in reason for reason in manifest["details"]["quality_reasons"])
 
 

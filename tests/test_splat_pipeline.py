@@ -97,7 +97,7 @@ def test_every_trainer_is_scored_on_frames_it_did_not_see(finished):
     assert training["quality"] == "poor"  # an untrained preview stays under the 20 dB floor
     assert any("0 training steps" in reason for reason in training["quality_reasons"])
     details = job.record["details"]  # what the converting stage wrote for the manifest
-    assert details["heldout_psnr"] == evaluation["heldout_psnr"] and details["quality"] == "poor"
+    assert details["heldout_psnr"] == evaluation["heldout_psnr"] and details["quality_verdict"] == "poor"
     assert details["heldout_frames"] == evaluation["heldout_frames"] and details["training_steps"] == 0
 
 

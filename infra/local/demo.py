@@ -133,14 +133,14 @@ def run(keep: bool, timeout_s: float) -> int:
                     print(f"  {name:<17} {info['bytes']:>9} B  {settings.resolved_object_store_url}/{info['key']}")
                 if hidden:
                     print(f"  (+{hidden} more under frames/, sparse/ …)")
-                quality = (job.get("details") or {}).get("quality") or {}
-                if "front_silhouette_iou" in quality:
+                quality = (job.get("details") or {}).get("quality")
+                if isinstance(quality, dict) and quality.get("front_silhouette_iou") is not None:
                     print(f"  subject mask ({quality['mask_method']}) covers {quality['mask_coverage']:.0%} of the "
                           f"photo; the model's front silhouette IoU with it: {quality['front_silhouette_iou']:.3f}")
                 if job["kind"] == "splat":
                     details = job["details"]
                     print(f"  held-out PSNR {details['heldout_psnr']} dB, SSIM {details['heldout_ssim']} "
-                          f"({details['quality']}; {details['training_steps']} training steps)")
+                          f"({details['quality_verdict']}; {details['training_steps']} training steps)")
                 print(f"  signed URL of {main} (valid {signed['expires_in']}s):")
                 print(f"    {signed['artifacts'][main]['url']}")
                 print(f"  in the viewer: {base_url}/viewer/job/?id={job_id}")

@@ -207,6 +207,7 @@ def details_from_reports(frames: dict[str, Any], sfm: dict[str, Any], training: 
         "training_seconds": training["seconds"],
         **{key: evaluation[key] for key in ("heldout_psnr", "heldout_ssim", "train_psnr", "train_ssim",
                                             "heldout_frames")},
-        "quality": training["quality"],
+        # A verdict, not ``quality``: that name is the image jobs' report object in the same ``details``.
+        "quality_verdict": training["quality"],
         "quality_reasons": training["quality_reasons"],
     }
