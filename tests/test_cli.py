@@ -112,12 +112,14 @@ def _offers(api_url: str, kind: str) -> bool:
 def test_image_and_batch_upload_and_submit_image_to_3d(api_url, tmp_path):
     """Photos are uploaded, then one job names them all; a batch makes one job per key. A server without
     image_to_3d answers 422, and the CLI shows its message."""
-    from PIL import Image
+    from PIL import Image, ImageDraw
 
     photos = []
-    for index, color in enumerate(("red", "blue")):
+    for index, color in enumerate(("red", "blue")):  # a coloured object on a plain backdrop: a subject to find
         photos.append(tmp_path / f"photo{index}.png")
-        Image.new("RGB", (64, 48), color).save(photos[-1])
+        picture = Image.new("RGB", (64, 48), (235, 235, 235))
+        ImageDraw.Draw(picture).ellipse((16, 8, 48, 40), fill=color)
+        picture.save(photos[-1])
     keys = [httpx.post(f"{api_url}/v1/uploads", files={"file": (p.name, p.read_bytes(), "image/png")}).json()["key"]
             for p in photos]
     (tmp_path / "keys.txt").write_text(f"# two uploads\n{keys[0]}\n\n{keys[1]}\n")

@@ -132,7 +132,7 @@ def run(keep: bool, timeout_s: float) -> int:
                     info = job["artifacts"][name]
                     print(f"  {name:<17} {info['bytes']:>9} B  {settings.resolved_object_store_url}/{info['key']}")
                 if hidden:
-                    print(f"  (+{hidden} more under frames/, sparse/ …)")
+                    print(f"  (+{hidden} more under frames/, views/, sparse/ …)")
                 quality = (job.get("details") or {}).get("quality")
                 if isinstance(quality, dict) and quality.get("front_silhouette_iou") is not None:
                     print(f"  subject mask ({quality['mask_method']}) covers {quality['mask_coverage']:.0%} of the "
