@@ -54,14 +54,14 @@ def follow(client: httpx.Client, job_ids: list[str], timeout_s: float) -> dict[s
 
 
 def upload_orbit_video(client: httpx.Client) -> str:
-    """Render the sample orbit video (a textured room, ~2 s on this machine) and upload it."""
+    """Render the sample orbit video (a room whose walls and box carry scikit-image's photographs) and upload it."""
     import tempfile
     from pathlib import Path
 
-    from shared.splat.sample_video import render_orbit_video
+    from shared.splat.sample_video import photo_textures, render_orbit_video
 
     with tempfile.TemporaryDirectory() as scratch:
-        video = render_orbit_video(Path(scratch) / "orbit.mp4").read_bytes()
+        video = render_orbit_video(Path(scratch) / "orbit.mp4", textures=photo_textures()).read_bytes()
     upload = client.post("/v1/uploads", files={"file": ("orbit.mp4", video, "video/mp4")})
     upload.raise_for_status()
     return upload.json()["upload_id"]

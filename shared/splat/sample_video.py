@@ -138,9 +138,9 @@ def encode_video(frames: list[np.ndarray], path: Path, fps: int, codec: str = "l
     return path
 
 
-def render_orbit_video(path: Path, fps: int = 2) -> Path:
-    """Write the orbit (FRAMES frames of WIDTH x HEIGHT) to ``path`` and return it.
+def render_orbit_video(path: Path, fps: int = 2, textures: list | None = None) -> Path:
+    """Write the orbit (FRAMES frames of WIDTH x HEIGHT, noise textures unless ``textures``) to ``path``.
 
     At 2 fps, the default sampling rate takes every frame.
     """
-    return encode_video(orbit_frames(), path, fps=fps)
+    return encode_video(orbit_frames(textures=textures), path, fps=fps)
