@@ -7,6 +7,7 @@ derived from the job id: the job record can list them before anything is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from celery import Celery, Signature
@@ -129,8 +130,13 @@ def resolve_providers(
 def checks_request(providers: dict[str, str]) -> bool:
     """Whether any of these providers looks at the request at submit: a caller on an event loop then runs
     ``check_request`` in a thread (the look may import a mesh library, seconds on a cold process)."""
-    return any("check_request" in vars(cls) for stage, name in providers.items()
-               for cls in provider_class(stage, name).__mro__ if cls is not Provider)
+    return any(_looks_at_request(stage, name) for stage, name in providers.items())
+
+
+@cache
+def _looks_at_request(stage: str, name: str) -> bool:
+    """Whether the provider overrides ``Provider.check_request`` (asked once per provider, not per submission)."""
+    return any("check_request" in vars(cls) for cls in provider_class(stage, name).__mro__ if cls is not Provider)
 
 
 def check_request(providers: dict[str, str], request: dict[str, Any], settings: Settings) -> None:

@@ -20,6 +20,7 @@ from shared.splat import artifacts
 
 if TYPE_CHECKING:
     from shared.splat.frames import Frame, FrameLimits, Sampling
+    from shared.splat.ply import Gaussians
 
 EXTRACT_PROGRESS = (0, 10)
 SFM_PROGRESS = (10, 35)
@@ -128,18 +129,19 @@ def train_splats(ctx: StageContext) -> None:
     The evaluation runs here, once for every trainer, on the frames ``artifacts.heldout_frames`` kept out
     of training; a poor score does not fail the job, it is said in the report and the status message.
     """
-    from shared.splat.ply import open_ply
+    from shared.splat.ply import read_gaussians
 
     name = ctx.job["providers"]["train"]
     trainer = registry.create(SplatTrainer, name, ctx.provider_options("train"))
     started = time.monotonic()
     ply, facts = trainer.train(ctx)
     seconds = time.monotonic() - started
-    splats = len(open_ply(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
-                          max_bytes=ctx.settings.splat_max_ply_bytes))
+    gaussians = read_gaussians(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
+                               max_bytes=ctx.settings.splat_max_ply_bytes)
+    splats = len(gaussians.means)
     ctx.put_artifact(artifacts.POINT_CLOUD, ply, "application/octet-stream")
     ctx.report(0.96, f"{splats} splats trained; scoring them on held-out frames")
-    evaluation, reasons = _evaluate(ctx, ply, facts)
+    evaluation, reasons = _evaluate(ctx, gaussians, facts)
     report = {"trainer": name, "splats": splats, "seconds": round(seconds, 2), **facts, "evaluation": evaluation,
               "quality": "poor" if reasons else "ok", "quality_reasons": reasons}
     artifacts.put_json(ctx, artifacts.TRAINING_REPORT, report)
@@ -148,19 +150,17 @@ def train_splats(ctx: StageContext) -> None:
     ctx.report(1.0, f"poor result: {'; '.join(reasons)}" if reasons else f"{splats} splats, {score}")
 
 
-def _evaluate(ctx: StageContext, ply: Path, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _evaluate(ctx: StageContext, gaussians: Gaussians, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Score on the held-out frames, in the trainer's own scratch folders: what it fetched and undistorted
+    there (the same model and frames) is not fetched or undistorted again."""
     from shared.splat.evaluate import evaluate, jpeg_bytes, verdict
     from shared.splat.gsplat_train import load_views
-    from shared.splat.ply import read_gaussians
 
-    work = ctx.workdir / "evaluation"
-    model = artifacts.download_model(ctx, work / "sparse")
+    model = artifacts.download_model(ctx, ctx.workdir / "sparse")
     sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
     heldout = artifacts.heldout_frames(ctx)
-    artifacts.download_frames(ctx, work / "images", sfm["registered_frames"])
-    views = load_views(model, work / "images", work)
-    gaussians = read_gaussians(ply, max_vertices=ctx.settings.splat_max_ply_vertices,
-                               max_bytes=ctx.settings.splat_max_ply_bytes)
+    artifacts.download_frames(ctx, ctx.workdir / "images", sfm["registered_frames"])
+    views = load_views(model, ctx.workdir / "images", ctx.workdir)
     evaluation, shown = evaluate(gaussians, views, heldout, ctx.settings.splat_eval_max_side)
     if shown is not None:
         evaluation["shown_frame"] = shown.name

@@ -48,21 +48,26 @@ def put_json(ctx: StageContext, name: str, value: dict[str, Any]) -> None:
 
 
 def download_frames(ctx: StageContext, dest: Path, names: list[str] | None = None) -> list[str]:
-    """Fetch the job's frames (all, in capture order, or ``names``) into ``dest``; returns their names."""
+    """Fetch the job's frames (all, in capture order, or ``names``) into ``dest``; returns their names.
+
+    A frame already in ``dest`` is not fetched again: frames never change once their stage stored them,
+    so the trainer and the stage's evaluation share one local copy."""
     wanted = names if names is not None else [f["name"] for f in ctx.read_json_artifact(FRAMES_INDEX)["frames"]]
     dest.mkdir(parents=True, exist_ok=True)
     for name in wanted:
-        ctx.objects.download(job_key(ctx.job_id, f"{FRAMES_DIR}/{name}"), dest / name)
+        if not (dest / name).exists():
+            ctx.objects.download(job_key(ctx.job_id, f"{FRAMES_DIR}/{name}"), dest / name)
     return wanted
 
 
 def download_model(ctx: StageContext, dest: Path) -> Path:
-    """Fetch the COLMAP sparse model (``sparse/0/*.bin``) into ``dest``."""
+    """Fetch the COLMAP sparse model (``sparse/0/*.bin``) into ``dest`` (files already there are kept, as frames)."""
     prefix = job_key(ctx.job_id, f"{SPARSE_DIR}/")
     keys = ctx.objects.list(prefix)
     if not keys:
         raise ProviderError(f"the job has no sparse model under {SPARSE_DIR}/: structure from motion has not run")
     dest.mkdir(parents=True, exist_ok=True)
     for key in keys:
-        ctx.objects.download(key, dest / key.removeprefix(prefix))
+        if not (dest / key.removeprefix(prefix)).exists():
+            ctx.objects.download(key, dest / key.removeprefix(prefix))
     return dest

@@ -77,11 +77,13 @@ class View:
 
 
 def load_views(model_dir: Path, image_dir: Path, work_dir: Path) -> list[View]:
-    """The registered views of a COLMAP model, undistorted first when its camera model has distortion."""
+    """The registered views of a COLMAP model, undistorted first when its camera model has distortion (once per
+    ``work_dir``: the stage's evaluation reads the views its trainer already undistorted there)."""
     model = pycolmap.Reconstruction(str(model_dir))
     if any(camera.model.name not in PINHOLE_MODELS for camera in model.cameras.values()):
         undistorted = work_dir / "undistorted"
-        pycolmap.undistort_images(str(undistorted), str(model_dir), str(image_dir))
+        if not (undistorted / "sparse").is_dir():
+            pycolmap.undistort_images(str(undistorted), str(model_dir), str(image_dir))
         model, image_dir = pycolmap.Reconstruction(str(undistorted / "sparse")), undistorted / "images"
     views = []
     for image_id in sorted(model.reg_image_ids()):
