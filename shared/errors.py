@@ -32,6 +32,28 @@ def validation_detail(error: Any) -> list[dict[str, Any]]:
     return [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
 
 
+class PromptTooLong(InvalidRequest):
+    code = "prompt_too_long"
+
+
+class IdempotencyConflict(MMFError):
+    """An ``Idempotency-Key`` used before with a different request."""
+
+    code = "idempotency_conflict"
+
+
+class QueueUnavailable(MMFError):
+    """The broker refused the job's chain: it was recorded, marked failed, and not started."""
+
+    code = "broker_unavailable"
+
+
+class JobFinished(MMFError):
+    """A cancel for a job that has already ended."""
+
+    code = "job_finished"
+
+
 class InvalidPlan(InvalidRequest):
     code = "invalid_plan"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.jobs import DuplicateJob, Status
+from shared.jobs import DuplicateJob, JobRecord, Status
 from shared.jobs.base import new_job_record
 from shared.jobs.mongo import MongoJobStore
 from shared.jobs.sqlite import SQLiteJobStore
@@ -46,6 +46,16 @@ def test_create_get_roundtrip(store):
     assert job["job_id"] == job_id and job["status"] == "queued" and job["owner"] == "alice"
     assert job["request"] == {"prompt": "p"} and job["artifacts"] == {} and job["notes"] == []
     assert store.get("missing") is None
+
+
+def test_every_store_returns_exactly_the_typed_record(store):
+    """``JobRecord`` is the contract stages and routes read: a store may neither drop a field nor add one
+    (a MongoDB ``_id``, a SQLite ``seq``)."""
+    job_id = make_job(store, owner="alice", idempotency_key="k1", request_hash="h")
+    store.transition(job_id, Status.RUNNING, stage="planning")
+    listed = store.list(owner="alice")
+    for job in (store.get(job_id), store.find_by_idempotency_key("alice", "k1"), *listed):
+        assert set(job) == set(JobRecord.__annotations__), set(job) ^ set(JobRecord.__annotations__)
 
 
 def test_status_only_moves_forward(store):

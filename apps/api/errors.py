@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.formparsers import MultiPartException
 
-from shared.errors import InvalidRequest, MMFError, ObjectNotFound
+from shared.errors import IdempotencyConflict, InvalidRequest, JobFinished, MMFError, ObjectNotFound, QueueUnavailable
 from shared.schemas.api import ErrorBody
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,10 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str, detail: Any = None, headers: dict | None = None):
         super().__init__(message)
         self.status, self.code, self.message, self.detail, self.headers = status, code, message, detail, headers
+
+
+# The service layer's refusals (``shared.pipeline.service``) that are not a bad request.
+_SERVICE_STATUS: dict[type[MMFError], int] = {IdempotencyConflict: 409, JobFinished: 409, QueueUnavailable: 503}
 
 
 def error_response(status: int, code: str, message: str, detail: Any = None, headers: dict | None = None):
@@ -76,6 +80,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(MMFError)
     async def _ours(_: Request, exc: MMFError):
+        status = _SERVICE_STATUS.get(type(exc))
+        if status is not None:
+            return error_response(status, exc.code, str(exc), exc.detail)
         log.exception("unhandled service error")
         return error_response(500, exc.code, "internal error")
 

@@ -5,11 +5,9 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from pydantic import BaseModel
 
 from apps.api.errors import ERROR_RESPONSES, install_error_handlers
 from apps.api.limits import BodySizeLimit, form_limits
@@ -17,7 +15,6 @@ from apps.api.routes import admin, compat, docs, events, files, generations, hea
 from apps.api.viewer import mount_viewer
 from shared.config import Settings, get_settings
 from shared.logs import configure_logging
-from shared.schemas.api import JobCreate
 from shared.version import CODE_VERSION
 
 # How many new container objects between two collections of the youngest generation (Python's default:
@@ -65,28 +62,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, default_limit=settings.max_request_bytes, upload_limit=upload_limit)
     install_error_handlers(app)
     for module in (health, generations, events, files, uploads, providers, metrics, compat, admin, docs):
-        app.include_router(module.router)
-    app.router.routes[:0] = generations.DIRECT_ROUTES
+        install = getattr(module, "install", None)
+        if install is not None:  # a module with more to serve than its router
+            install(app)
+        else:
+            app.include_router(module.router)
     mount_viewer(app, settings)
-    document_models(app, JobCreate)
     return app
-
-
-def document_models(app: FastAPI, *models: type[BaseModel]) -> None:
-    """Add ``models`` (and the models they use) to the OpenAPI components: a route that reads its body
-    itself (``generations.create_generation``) refers to its model there, but FastAPI lists only the
-    models of declared parameters."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = generate()
-            schemas = document.setdefault("components", {}).setdefault("schemas", {})
-            for model in models:
-                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-                for name, nested in schema.pop("$defs", {}).items():
-                    schemas.setdefault(name, nested)
-                schemas[model.__name__] = schema
-        return app.openapi_schema
-
-    app.openapi = openapi

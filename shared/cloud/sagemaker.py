@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -280,7 +281,7 @@ def describe(client, name: str) -> tuple[str, str | None]:
     return status, "; ".join(r for r in reasons if r) or None
 
 
-def completed_processing_job(ctx: StageContext, job_input: dict[str, Any]) -> str | None:
+def completed_processing_job(ctx: StageContext, job_input: Mapping[str, Any]) -> str | None:
     """Submit the stage's processing job (once per job) or look at it: its name once it has completed,
     None while it runs (its state reported as progress). A failed or stopped job is a ProviderError."""
     client = sagemaker_client(ctx.settings)

@@ -12,7 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class Status(StrEnum):
@@ -42,13 +42,49 @@ JSON_FIELDS = frozenset((
 class DuplicateJob(Exception):
     """A job with the same owner and idempotency key exists: ``job``, as the store found it."""
 
-    def __init__(self, job: dict[str, Any]) -> None:
+    def __init__(self, job: JobRecord) -> None:
         super().__init__(job["job_id"])
         self.job = job
 
     @property
     def job_id(self) -> str:
         return self.job["job_id"]
+
+
+class JobRecord(TypedDict):
+    """A job as every store keeps it and every stage, route and tool reads it."""
+
+    job_id: str
+    kind: str
+    status: str
+    """A ``Status`` value."""
+    stage: str | None
+    """The stage running now, or the last one that ran."""
+    progress: int
+    """0-100, only ever growing while the job runs."""
+    message: str
+    error: dict[str, Any] | None
+    """``{"code", "message", "stage"}`` of a failed job."""
+    request: dict[str, Any]
+    """The request as intake prepared it (keys, not URLs or upload ids)."""
+    providers: dict[str, str]
+    """The provider of each provider stage, defaults filled in."""
+    artifacts: dict[str, dict[str, Any]]
+    """By name: ``{"key", "bytes", "sha256", "content_type"}``."""
+    timings: dict[str, float]
+    notes: list[str]
+    attempts: dict[str, int]
+    details: dict[str, Any]
+    webhooks: list[dict[str, Any]]
+    celery_task_ids: list[str]
+    owner: str
+    idempotency_key: str | None
+    cache_key: str | None
+    request_hash: str | None
+    created_at: str
+    updated_at: str
+    started_at: str | None
+    completed_at: str | None
 
 
 def new_job_id() -> str:
@@ -73,7 +109,7 @@ def new_job_record(
     idempotency_key: str | None = None,
     request_hash: str | None = None,
     job_id: str | None = None,
-) -> dict[str, Any]:
+) -> JobRecord:
     now = utcnow()
     return {
         "job_id": job_id or new_job_id(),
@@ -107,11 +143,11 @@ class JobStore(ABC):
     """Where the status of record lives (never the Celery result backend)."""
 
     @abstractmethod
-    def create(self, record: dict[str, Any]) -> None:
+    def create(self, record: JobRecord) -> None:
         """Insert a new record; raise ``DuplicateJob`` on a repeated (owner, idempotency key)."""
 
     @abstractmethod
-    def create_many(self, records: list[dict[str, Any]]) -> int:
+    def create_many(self, records: list[JobRecord]) -> int:
         """Insert, in one round trip, those of ``records`` whose job id is not recorded yet; how many.
 
         For batch submissions (no record carries an idempotency key). Existing records are left as
@@ -119,9 +155,9 @@ class JobStore(ABC):
         """
 
     @abstractmethod
-    def get(self, job_id: str) -> dict[str, Any] | None: ...
+    def get(self, job_id: str) -> JobRecord | None: ...
 
-    def require(self, job_id: str) -> dict[str, Any]:
+    def require(self, job_id: str) -> JobRecord:
         """The record of a job known to exist (job records are never deleted); a missing one is a bug."""
         job = self.get(job_id)
         if job is None:
@@ -140,7 +176,7 @@ class JobStore(ABC):
     def get_document(self, collection: str, doc_id: str) -> dict[str, Any] | None: ...
 
     @abstractmethod
-    def find_by_idempotency_key(self, owner: str, key: str) -> dict[str, Any] | None: ...
+    def find_by_idempotency_key(self, owner: str, key: str) -> JobRecord | None: ...
 
     @abstractmethod
     def list(
@@ -151,7 +187,7 @@ class JobStore(ABC):
         status: str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> list[dict[str, Any]]:
+    ) -> list[JobRecord]:
         """Newest first."""
 
     @abstractmethod
@@ -166,7 +202,7 @@ class JobStore(ABC):
     def set_cache_key(self, job_id: str, cache_key: str) -> None: ...
 
     @abstractmethod
-    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> dict[str, Any] | None:
+    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> JobRecord | None:
         """The newest completed job of ``owner`` with this content address, if any."""
 
     @abstractmethod

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
-from shared.jobs.base import PREDECESSORS, DuplicateJob, JobStore, Status, utcnow
+from shared.jobs.base import PREDECESSORS, DuplicateJob, JobRecord, JobStore, Status, utcnow
 
 # MongoDB's error code for a unique index violation (here: a job id already recorded).
 DUPLICATE_KEY = 11000
@@ -80,19 +80,19 @@ class MongoJobStore(JobStore):
         return collection
 
     @staticmethod
-    def _decode(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _decode(document: dict[str, Any] | None) -> JobRecord | None:
         return None if document is None else MongoJobStore._record(document)
 
     @staticmethod
-    def _record(document: dict[str, Any]) -> dict[str, Any]:
+    def _record(document: dict[str, Any]) -> JobRecord:
         record = dict(document)
         record["job_id"] = record.pop("_id")
         record["artifacts"] = {_unescape(name): info for name, info in (record.get("artifacts") or {}).items()}
         if "details" in record:
             record["details"] = _unescape_keys(record["details"])
-        return record
+        return cast(JobRecord, record)
 
-    def create(self, record: dict[str, Any]) -> None:
+    def create(self, record: JobRecord) -> None:
         from pymongo.errors import DuplicateKeyError
 
         document = {k: v for k, v in record.items() if k != "job_id"}
@@ -105,7 +105,7 @@ class MongoJobStore(JobStore):
                 raise
             raise DuplicateJob(existing) from None
 
-    def create_many(self, records: list[dict[str, Any]]) -> int:
+    def create_many(self, records: list[JobRecord]) -> int:
         from pymongo.errors import BulkWriteError
 
         documents = [{**{k: v for k, v in record.items() if k != "job_id"}, "_id": record["job_id"]}
@@ -131,13 +131,13 @@ class MongoJobStore(JobStore):
         document.pop("_id")
         return document
 
-    def get(self, job_id: str) -> dict[str, Any] | None:
+    def get(self, job_id: str) -> JobRecord | None:
         return self._decode(self.collection.find_one({"_id": job_id}))
 
-    def find_by_idempotency_key(self, owner: str, key: str) -> dict[str, Any] | None:
+    def find_by_idempotency_key(self, owner: str, key: str) -> JobRecord | None:
         return self._decode(self.collection.find_one({"owner": owner, "idempotency_key": key}))
 
-    def list(self, *, owner=None, kind=None, status=None, limit=20, offset=0) -> list[dict[str, Any]]:
+    def list(self, *, owner=None, kind=None, status=None, limit=20, offset=0) -> list[JobRecord]:
         query = {k: v for k, v in (("owner", owner), ("kind", kind), ("status", status)) if v is not None}
         cursor = self.collection.find(query).sort([("created_at", -1), ("_id", -1)]).skip(offset).limit(limit)
         return [self._record(doc) for doc in cursor]
@@ -162,7 +162,7 @@ class MongoJobStore(JobStore):
     def set_cache_key(self, job_id: str, cache_key: str) -> None:
         self.collection.update_one({"_id": job_id}, {"$set": {"cache_key": cache_key}})
 
-    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> dict[str, Any] | None:
+    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> JobRecord | None:
         cursor = self.collection.find({"owner": owner, "cache_key": cache_key, "status": Status.COMPLETED.value})
         return next((self._decode(doc) for doc in cursor.sort([("completed_at", -1)]).limit(1)), None)
 

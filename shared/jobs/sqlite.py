@@ -10,11 +10,11 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic_core import to_json
 
-from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobStore, Status, utcnow
+from shared.jobs.base import JSON_FIELDS, PREDECESSORS, DuplicateJob, JobRecord, JobStore, Status, utcnow
 
 COLUMNS = (
     "job_id", "kind", "status", "stage", "progress", "message", "error", "request", "providers", "artifacts",
@@ -74,17 +74,17 @@ class SQLiteJobStore(JobStore):
         return to_json(value).decode() if field in JSON_FIELDS else value
 
     @staticmethod
-    def _decode(row: sqlite3.Row | None) -> dict[str, Any] | None:
+    def _decode(row: sqlite3.Row | None) -> JobRecord | None:
         return None if row is None else SQLiteJobStore._record(row)
 
     @staticmethod
-    def _record(row: sqlite3.Row) -> dict[str, Any]:
+    def _record(row: sqlite3.Row) -> JobRecord:
         record = {c: row[c] for c in COLUMNS}
         for field in JSON_FIELDS:
             record[field] = json.loads(record[field]) if record[field] is not None else None
-        return record
+        return cast(JobRecord, record)
 
-    def create(self, record: dict[str, Any]) -> None:
+    def create(self, record: JobRecord) -> None:
         placeholders = ", ".join("?" for _ in COLUMNS)
         values = [self._encode(c, record.get(c)) for c in COLUMNS]
         try:
@@ -99,7 +99,7 @@ class SQLiteJobStore(JobStore):
                 raise
             raise DuplicateJob(existing) from None
 
-    def create_many(self, records: list[dict[str, Any]]) -> int:
+    def create_many(self, records: list[JobRecord]) -> int:
         placeholders = ", ".join("?" for _ in COLUMNS)
         rows = [[self._encode(c, record.get(c)) for c in COLUMNS] for record in records]
         conn = self._conn
@@ -132,14 +132,14 @@ class SQLiteJobStore(JobStore):
         ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def get(self, job_id: str) -> dict[str, Any] | None:
+    def get(self, job_id: str) -> JobRecord | None:
         return self._decode(self._conn.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone())
 
-    def find_by_idempotency_key(self, owner: str, key: str) -> dict[str, Any] | None:
+    def find_by_idempotency_key(self, owner: str, key: str) -> JobRecord | None:
         row = self._conn.execute("SELECT * FROM jobs WHERE owner = ? AND idempotency_key = ?", (owner, key)).fetchone()
         return self._decode(row)
 
-    def list(self, *, owner=None, kind=None, status=None, limit=20, offset=0) -> list[dict[str, Any]]:
+    def list(self, *, owner=None, kind=None, status=None, limit=20, offset=0) -> list[JobRecord]:
         clauses, params = [], []
         for column, value in (("owner", owner), ("kind", kind), ("status", status)):
             if value is not None:
@@ -175,7 +175,7 @@ class SQLiteJobStore(JobStore):
     def set_cache_key(self, job_id: str, cache_key: str) -> None:
         self._conn.execute("UPDATE jobs SET cache_key = ? WHERE job_id = ?", (cache_key, job_id))
 
-    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> dict[str, Any] | None:
+    def find_completed_by_cache_key(self, owner: str, cache_key: str) -> JobRecord | None:
         row = self._conn.execute(
             "SELECT * FROM jobs WHERE owner = ? AND cache_key = ? AND status = ? ORDER BY completed_at DESC LIMIT 1",
             (owner, cache_key, Status.COMPLETED.value),

@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+from shared.jobs import JobRecord
 from shared.pipeline.context import StageContext, job_key
 from shared.providers.registry import provider_class
 from shared.version import CODE_VERSION
@@ -26,7 +27,7 @@ def _object_digest(objects, key: str) -> str:
     return digest.hexdigest()
 
 
-def content_address(job: dict[str, Any], objects) -> str:
+def content_address(job: JobRecord, objects) -> str:
     request = job["request"]
     media: dict[str, Any] = {}
     if request.get("images"):

@@ -17,6 +17,7 @@ from shared import queues
 from shared.assets.segment_options import SEGMENT_OPTIONS, SegmentOptions
 from shared.config import Settings
 from shared.errors import InvalidOptions, InvalidRequest, validation_detail
+from shared.jobs import JobRecord
 from shared.providers.base import Provider
 from shared.providers.registry import provider_class
 
@@ -153,12 +154,12 @@ def task_ids(kind: str, job_id: str) -> list[str]:
     return [task_id(job_id, step.task) for step in PIPELINES[kind]]
 
 
-def is_pipeline_job(job: dict[str, Any]) -> bool:
+def is_pipeline_job(job: JobRecord) -> bool:
     """Whether the job runs as its kind's chain (S3 workflow items run inside one workflow task instead)."""
     return job["kind"] in PIPELINES and job.get("celery_task_ids") == task_ids(job["kind"], job["job_id"])
 
 
-def resume_index(job: dict[str, Any]) -> int | None:
+def resume_index(job: JobRecord) -> int | None:
     """The step to send a running job from when its messages are lost: the first whose stage has not
     finished (recorded no timing; ``shared.pipeline.runner``). None when every stage has finished."""
     finished = job.get("timings") or {}
@@ -168,7 +169,7 @@ def resume_index(job: dict[str, Any]) -> int | None:
     return None
 
 
-def step_signatures(app: Celery, job: dict[str, Any]) -> list[Signature]:
+def step_signatures(app: Celery, job: JobRecord) -> list[Signature]:
     """One signature per step: by name, on its queue, immutable (a stage reads the job, not the previous
     result), each with the failure callback that marks the job failed with the exception's message.
 
@@ -192,7 +193,7 @@ def step_signatures(app: Celery, job: dict[str, Any]) -> list[Signature]:
     return signatures
 
 
-def enqueue(app: Celery, job: dict[str, Any], start: int = 0, countdown: float | None = None,
+def enqueue(app: Celery, job: JobRecord, start: int = 0, countdown: float | None = None,
             producer: Any = None) -> None:
     """Send the job's steps from ``start`` on as one message: the first step, carrying the rest.
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from shared.config import Settings
 from shared.errors import JobCanceled
-from shared.jobs.base import JobStore
+from shared.jobs.base import JobRecord, JobStore
 from shared.storage.base import ObjectInfo, ObjectStore
 
 SCRATCH_PREFIX = "mmf-"
@@ -51,7 +51,7 @@ class JobArtifacts:
     """Reading a job's request and artifacts: the part every stage context shares, with or without a
     job store (the SageMaker container has none). Needs ``job`` and ``objects`` attributes."""
 
-    job: dict[str, Any]
+    job: JobRecord
     objects: ObjectStore
 
     @property
@@ -76,7 +76,7 @@ class JobArtifacts:
 class StageContext(JobArtifacts):
     """One stage of one job. ``report`` is the checkpoint where cancellation is noticed."""
 
-    job: dict[str, Any]
+    job: JobRecord
     stage: str
     progress_range: tuple[int, int]
     jobs: JobStore

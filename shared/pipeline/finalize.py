@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from shared import metrics
-from shared.jobs import Status
+from shared.jobs import JobRecord, Status
 from shared.jobs.base import utcnow
 from shared.pipeline import webhooks
 from shared.pipeline.context import StageContext, job_key
@@ -18,7 +18,7 @@ FINALIZE_PROGRESS = (90, 100)
 MANIFEST = "manifest.json"
 
 
-def build_manifest(job: dict[str, Any], details: dict[str, Any] | None = None) -> dict[str, Any]:
+def build_manifest(job: JobRecord, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest of a job from its record: artifacts as stored, providers with versions."""
     providers = {
         stage: {"name": name, "version": provider_class(stage, name).version}
@@ -57,7 +57,7 @@ def finalize(ctx: StageContext) -> dict[str, Any]:
     message = f"completed, but the result is poor: {'; '.join(reasons)}" if reasons else "completed"
     if ctx.jobs.transition(ctx.job_id, Status.COMPLETED, stage="finalizing", progress=100, message=message):
         metrics.count_job_outcome(job["kind"], Status.COMPLETED.value)
-        completed = {**job, "status": Status.COMPLETED.value, "stage": "finalizing", "progress": 100,
-                     "message": message}
+        completed: JobRecord = {**job, "status": Status.COMPLETED.value, "stage": "finalizing", "progress": 100,
+                                "message": message}
         webhooks.notify(completed, "completed")  # what the transition wrote: no need to read it back
     return {"manifest_key": job_key(ctx.job_id, MANIFEST)}

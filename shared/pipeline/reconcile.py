@@ -22,12 +22,11 @@ import json
 import logging
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from shared import queues
 from shared.config import Settings, get_settings
 from shared.errors import WorkerLost
-from shared.jobs import JobStore, Status
+from shared.jobs import JobRecord, JobStore, Status
 from shared.pipeline import chains
 from shared.pipeline.runner import fail_job
 
@@ -60,7 +59,7 @@ def _older_than(timestamp: str, seconds: float, now: datetime) -> bool:
     return datetime.fromisoformat(timestamp) < now - timedelta(seconds=seconds)
 
 
-def _jobs_with_status(jobs: JobStore, status: Status) -> list[dict[str, Any]]:
+def _jobs_with_status(jobs: JobStore, status: Status) -> list[JobRecord]:
     found, offset = [], 0
     while page := jobs.list(status=status.value, limit=PAGE, offset=offset):
         found.extend(page)

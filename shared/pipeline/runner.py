@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from shared import metrics
 from shared.config import get_settings
 from shared.errors import JobCanceled, MMFError, StageCrashed
-from shared.jobs import JobStore, Status, get_job_store
+from shared.jobs import JobRecord, JobStore, Status, get_job_store
 from shared.jobs.base import TERMINAL
 from shared.pipeline import webhooks
 from shared.pipeline.cache import serve_from_cache
@@ -37,7 +37,7 @@ PROVIDER_STAGE = {
 }
 
 
-def stage_provider(job: dict[str, Any], stage: str) -> str | None:
+def stage_provider(job: JobRecord, stage: str) -> str | None:
     return (job.get("providers") or {}).get(PROVIDER_STAGE.get(stage, ""))
 
 

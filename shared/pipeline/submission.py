@@ -22,12 +22,11 @@ import re
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from celery import Celery
 
 from shared import broker_transport, metrics
-from shared.jobs import DuplicateJob, JobStore, Status
+from shared.jobs import DuplicateJob, JobRecord, JobStore, Status
 from shared.pipeline import chains
 from shared.pipeline.runner import fail_job
 
@@ -84,7 +83,7 @@ class JobSender:
         self.app = app
         self._templates: dict[tuple[str, tuple[tuple[str, str], ...]], MessageTemplate] = {}
 
-    def template(self, job: dict[str, Any]) -> MessageTemplate:
+    def template(self, job: JobRecord) -> MessageTemplate:
         key = (job["kind"], tuple(sorted(job["providers"].items())))
         template = self._templates.get(key)
         if template is None:
@@ -94,7 +93,7 @@ class JobSender:
             template = self._templates[key] = MessageTemplate(captured, placeholder)
         return template
 
-    def send(self, jobs: list[dict[str, Any]]) -> None:
+    def send(self, jobs: list[JobRecord]) -> None:
         if not jobs:
             return
         with self.app.producer_or_acquire() as producer:
@@ -107,7 +106,7 @@ class JobSender:
                     chains.enqueue(self.app, job, producer=producer)
 
 
-def record_and_send(jobs: JobStore, sender: JobSender, batch: list[dict[str, Any]]) -> list[Exception | None]:
+def record_and_send(jobs: JobStore, sender: JobSender, batch: list[JobRecord]) -> list[Exception | None]:
     """Record new jobs (one transaction for those without an idempotency key) and send the chains of
     those recorded (one round trip). Per job, None or why it was not started: ``DuplicateJob`` for a
     repeated idempotency key (carrying the earlier job), ``NotSent`` when the broker refused, or the
@@ -161,14 +160,14 @@ class Submissions:
         # One thread of its own: batches are written one at a time anyway, and it keeps one store
         # connection (SQLite's are per thread) without anyio's per-call limiter and cancel scope.
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mmf-submissions")
-        self._waiting: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._waiting: list[tuple[JobRecord, asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
 
     async def _gather(self) -> None:
         for _ in range(self.gather_passes):
             await asyncio.sleep(0)
 
-    async def submit(self, job: dict[str, Any]) -> None:
+    async def submit(self, job: JobRecord) -> None:
         """Return once ``job`` is recorded and sent; raise ``DuplicateJob`` or ``NotSent`` as above."""
         future = asyncio.get_running_loop().create_future()
         self._waiting.append((job, future))

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 from shared.config import Settings
-from shared.jobs.base import utcnow
+from shared.jobs.base import JobRecord, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def check_webhook_url(url: str, settings: Settings) -> None:
     check_url(url, FetchPolicy.from_settings(settings))
 
 
-def notify(job: dict[str, Any], event: str, app=None) -> None:
+def notify(job: JobRecord, event: str, app=None) -> None:
     """Queue a delivery of ``event`` for ``job`` if it asked for one; never fails the caller."""
     request = job.get("request") or {}
     url = request.get("webhook_url")

@@ -1,6 +1,6 @@
 """The multi-view pipeline reference's routes (``/3d/…``) over our ordinary jobs.
 
-Jobs are created by ``generations.submit``, so validation, idempotency, the result cache and the
+Jobs are created by ``shared.pipeline.service.submit_job``, so validation, idempotency, the result cache and the
 broker-down behaviour are those of ``POST /v1/generations``. Status speaks the reference's
 vocabulary: while a job runs, its stage maps onto the reference's states. Normalising uploaded
 pictures is reported as ``generating_images``: in the reference that step belongs to the image
@@ -27,9 +27,9 @@ from apps.api.routes.generations import (
     SubmissionsDep,
     _download,
     main_artifact,
-    submit,
 )
 from shared.errors import validation_detail
+from shared.pipeline.service import submit_job
 from shared.schemas.api import JobCreate
 
 router = APIRouter(prefix="/3d", tags=["compatibility"])
@@ -90,7 +90,7 @@ async def _submit(fields: dict[str, Any], response: Response, settings: Settings
         body = JobCreate(**fields)
     except ValidationError as error:
         raise ApiError(422, "validation_error", "the request is not valid", validation_detail(error)) from None
-    job, _ = await submit(body, settings, submissions, owner, idempotency_key)
+    job, _ = await submit_job(body, settings, submissions, owner, idempotency_key)
     response.headers["Location"] = f"/3d/status/{job['job_id']}"
     status_url = f"{settings.resolved_public_base_url}/3d/status/{job['job_id']}"
     return CompatCreated(job_id=job["job_id"], status_url=status_url)

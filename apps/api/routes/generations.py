@@ -2,33 +2,27 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
+from pydantic import BaseModel, ValidationError
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 
 from apps.api import deps
 from apps.api.auth import Owner, current_owner
 from apps.api.errors import ApiError
-from shared import metrics
 from shared.assets.formats import model_artifact_name
 from shared.config import Settings
-from shared.jobs import DuplicateJob, JobStore, Status
-from shared.jobs.base import TERMINAL, new_job_record
-from shared.pipeline import chains, webhooks
-from shared.pipeline.intake import prepare_request, touches_stores
-from shared.pipeline.submission import NotSent, Submissions
+from shared.jobs import JobStore, Status
+from shared.pipeline.service import cancel_job, submit_job
+from shared.pipeline.submission import Submissions
 from shared.schemas.api import JobCreate, JobCreated, JobPage, JobPublic, JobStatus, PresignedUrls
-from shared.storage import ObjectStore, get_object_store
+from shared.storage import ObjectStore
 
 router = APIRouter(prefix="/v1/generations", tags=["generations"])
 
@@ -67,49 +61,10 @@ def _created(job: dict[str, Any], settings: Settings) -> JobCreated:
     return JobCreated(job_id=job["job_id"], status=job["status"], status_url=status_url)
 
 
-def _request_hash(body: JobCreate) -> str:
-    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
-
-
-async def submit(body: JobCreate, settings: Settings, submissions: Submissions, owner: str,
-                 idempotency_key: str | None) -> tuple[dict[str, Any], bool]:
-    """The job ``body`` asks for, recorded and sent, and False; or, for an ``Idempotency-Key`` used
-    before with the same request, the earlier job and True. Also behind the compatibility routes.
-
-    The job is recorded and sent in one batch with others arriving meanwhile (``Submissions``); an
-    intake that looks up uploads or URLs runs in a thread, and everything else here on the loop.
-    """
-    if body.prompt is not None and len(body.prompt) > settings.max_prompt_chars:
-        raise ApiError(422, "prompt_too_long", f"prompt is longer than {settings.max_prompt_chars} characters")
-    providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
-    if touches_stores(body):
-        request = await run_in_threadpool(prepare_request, body, get_object_store(), settings)
-    else:
-        request = prepare_request(body, get_object_store(), settings)
-    if chains.checks_request(providers):
-        await run_in_threadpool(chains.check_request, providers, request, settings)
-    request_hash = _request_hash(body) if idempotency_key else None
-    job = new_job_record(
-        body.kind, request, providers,
-        owner=owner, idempotency_key=idempotency_key, request_hash=request_hash,
-    )
-    job["celery_task_ids"] = chains.task_ids(body.kind, job["job_id"])
-    try:
-        await submissions.submit(job)
-    except DuplicateJob as duplicate:
-        if duplicate.job["request_hash"] != request_hash:
-            raise ApiError(409, "idempotency_conflict",
-                           "this Idempotency-Key was used with a different request") from None
-        return duplicate.job, True
-    except NotSent:
-        raise ApiError(503, "broker_unavailable", "the job queue is unavailable; the job was not started") from None
-    return job, False
-
-
 IDEMPOTENCY_KEY_MAX_CHARS = 255
 
 # ``create_generation`` reads its body and header itself; this describes them as FastAPI would have.
-# (``JobCreate`` and the models it uses are added to the document's components by ``main.create_app``.)
+# (``JobCreate`` and the models it uses are added to the document's components by ``install``.)
 CREATE_GENERATION_OPENAPI: dict[str, Any] = {
     "parameters": [{
         "name": "idempotency-key", "in": "header", "required": False,
@@ -156,8 +111,8 @@ async def create_generation(request: Request) -> Response:
     settings = request.app.state.settings
     owner = await current_owner(request, settings)
     body = await read_job_create(request)
-    job, replayed = await submit(body, settings, deps.submissions_of(request.app), owner,
-                                 read_idempotency_key(request))
+    job, replayed = await submit_job(body, settings, deps.submissions_of(request.app), owner,
+                                     read_idempotency_key(request))
     headers = {"Location": f"/v1/generations/{job['job_id']}"}
     if replayed:
         headers["Idempotent-Replayed"] = "true"
@@ -165,7 +120,7 @@ async def create_generation(request: Request) -> Response:
                     media_type="application/json")
 
 
-# ``create_generation`` as a plain Starlette route, which ``main.create_app`` puts ahead of every other
+# ``create_generation`` as a plain Starlette route, which ``install`` puts ahead of every other
 # route: requests reach it without FastAPI's per-route machinery (resolving the endpoint's parameters,
 # a per-request exit stack, matching through the included routers), which cost more than a quarter of
 # a submission: with wrk at concurrency 64, 4,400-5,700 submissions/s through the FastAPI route and
@@ -208,14 +163,7 @@ async def get_status(job: OwnedJob) -> JobStatus:
 @router.post("/{job_id}/cancel", response_model=JobStatus)
 def cancel_generation(job: OwnedJob, jobs: Jobs) -> JobStatus:
     """Cancel a queued or running job; its remaining stages see the status and do not run."""
-    canceled = jobs.transition(job["job_id"], Status.CANCELED, message="canceled by the client")
-    job = jobs.get(job["job_id"])
-    if canceled:
-        metrics.count_job_outcome(job["kind"], Status.CANCELED.value)
-    elif job["status"] in TERMINAL:
-        raise ApiError(409, "job_finished", f"job is already {job['status']}")
-    webhooks.notify(job, "canceled")
-    return JobStatus.model_validate(job)
+    return JobStatus.model_validate(cancel_job(jobs, job["job_id"]))
 
 
 @router.get("/{job_id}/presigned", response_model=PresignedUrls)
@@ -248,3 +196,31 @@ def download_main(job: OwnedJob, objects: Objects) -> StreamingResponse:
 @router.get("/{job_id}/download/{artifact:path}", response_class=StreamingResponse)
 def download_artifact(job: OwnedJob, artifact: str, objects: Objects) -> StreamingResponse:
     return _download(job, artifact, objects)
+
+
+def install(app: FastAPI) -> None:
+    """Serve these routes on ``app``: the router, the direct submission route ahead of every other
+    route, and ``JobCreate`` (which that route reads itself) in the OpenAPI document."""
+    app.include_router(router)
+    app.router.routes[:0] = DIRECT_ROUTES
+    document_models(app, JobCreate)
+
+
+def document_models(app: FastAPI, *models: type[BaseModel]) -> None:
+    """Add ``models`` (and the models they use) to the OpenAPI components: a route that reads its body
+    itself (``create_generation``) refers to its model there, but FastAPI lists only the models of
+    declared parameters."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            schemas = document.setdefault("components", {}).setdefault("schemas", {})
+            for model in models:
+                schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                for name, nested in schema.pop("$defs", {}).items():
+                    schemas.setdefault(name, nested)
+                schemas[model.__name__] = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
