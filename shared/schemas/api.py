@@ -24,7 +24,11 @@ class JobCreate(BaseModel):
     frames_prefix: str | None = Field(None, max_length=1024, description="Object-key prefix of existing frames.")
     providers: dict[str, str] = Field(default_factory=dict, max_length=16)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, max_length=16)
-    output_format: Literal["glb", "obj", "ply", "stl", "fbx"] = "glb"
+    output_format: Literal["glb", "obj", "ply", "stl", "fbx", "usdz"] = "glb"
+    with_texture: bool | None = Field(
+        None, description="text_to_3d / image_to_3d: false gives the shape with a plain material, no texture or "
+                          "colours; left out, the model is textured wherever the format holds one (not STL, where "
+                          "true is refused).")
     quality_tier: Literal["standard", "high"] = "standard"
     seed: int = Field(0, ge=0, le=2**31 - 1)
     webhook_url: str | None = Field(None, max_length=2048)
