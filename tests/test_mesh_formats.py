@@ -164,16 +164,16 @@ def test_a_texture_asked_of_stl_is_refused_and_missing_writers_are_named(tmp_pat
 
     assert COLOURLESS_FORMATS == ("stl",)
     body = JobCreate(kind="text_to_3d", prompt="a mug", output_format="stl", with_texture=True)
-    with pytest.raises(TextureUnsupported, match="^with_texture: stl files hold no texture"):
+    with pytest.raises(TextureUnsupported, match=r"^with_texture: stl files hold no texture"):
         prepare_request(body, get_object_store(), Settings(data_dir=tmp_path))
     without = Settings(data_dir=tmp_path, asset_fbx_converter="no-such-converter")
     assert format_availability(without)["fbx"] == (
         "fbx output needs the FBX converter 'no-such-converter' (Debian: assimp-utils)")
-    with pytest.raises(FormatUnavailable, match="^output_format: fbx output needs"):
+    with pytest.raises(FormatUnavailable, match=r"^output_format: fbx output needs"):
         prepare_request(JobCreate(kind="text_to_3d", prompt="a mug", output_format="fbx"), get_object_store(),
                         without)
     # a worker whose machine lost the converter after the job was accepted fails it, saying why
-    with pytest.raises(FormatUnavailable, match="'no-such-converter'.*which this server does not have"):
+    with pytest.raises(FormatUnavailable, match=r"'no-such-converter'.*which this server does not have"):
         made(tmp_path / "job", two_tone_sphere(), "fbx", asset_fbx_converter="no-such-converter")
 
 
