@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 JobKind = Literal["env", "text_to_3d", "image_to_3d", "splat"]
 JobStatusName = Literal["queued", "running", "completed", "failed", "canceled"]
@@ -55,6 +55,7 @@ class JobCreated(BaseModel):
     job_id: str
     status: JobStatusName
     status_url: str
+    task_id: str = Field(description="The job id again, under the sprint-2 client's name for it.")
 
 
 class JobError(BaseModel):
@@ -62,6 +63,11 @@ class JobError(BaseModel):
     code: str
     message: str
     stage: str | None = None
+
+
+# The sprint-2 client reads Celery's task states; each status has one.
+CELERY_STATES: dict[str, str] = {"queued": "PENDING", "running": "STARTED", "completed": "SUCCESS",
+                                 "failed": "FAILURE", "canceled": "REVOKED"}
 
 
 class JobStatus(BaseModel):
@@ -72,6 +78,12 @@ class JobStatus(BaseModel):
     progress: int
     message: str | None
     error: JobError | None
+
+    @computed_field(description="`status` as a Celery task state (PENDING, STARTED, SUCCESS, FAILURE, REVOKED), "
+                                "for the sprint-2 client.")
+    @property
+    def state(self) -> str:
+        return CELERY_STATES[self.status]
 
 
 class ArtifactPublic(BaseModel):
@@ -113,6 +125,9 @@ class PresignedUrls(BaseModel):
     expires_in: int
     expires_at: int
     artifacts: dict[str, SignedArtifact]
+    manifest_url: str | None = Field(None, description="artifacts['manifest.json'].url (the sprint-2 client's name).")
+    scene_url: str | None = Field(None, description="The scene as GLB (scene.glb, or model.glb), else the main "
+                                                  "artifact (the splats).")
 
 
 class ErrorBody(BaseModel):
