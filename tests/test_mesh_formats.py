@@ -192,3 +192,32 @@ def test_the_api_names_the_field_and_lists_what_it_can_write(client):
     assert set(availability) == set(FORMATS) and availability["usdz"] == {"available": True,
                                                                           "unavailable_reason": None}
     assert availability["fbx"]["available"] == (shutil.which("assimp") is not None)
+
+
+def test_a_scene_of_painted_parts_keeps_each_parts_material_in_usdz(tmp_path):
+    """A factory model's parts (no textures, PBR base colours) reach USD as one mesh and material each."""
+    from pxr import Usd, UsdGeom, UsdShade
+
+    from shared.assets.formats import write_model
+
+    writable("usdz")
+    red = trimesh.creation.box()
+    red.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
+        baseColorFactor=[255, 0, 0, 255], metallicFactor=1.0, roughnessFactor=0.25))
+    glass = trimesh.creation.icosphere(1, 0.4)
+    glass.apply_translation((0, 1.2, 0))
+    glass.visual = trimesh.visual.TextureVisuals(material=trimesh.visual.material.PBRMaterial(
+        baseColorFactor=[0, 0, 255, 128]))
+    path = write_model(trimesh.Scene({"body": red, "lamp": glass}), "usdz", tmp_path, Settings(data_dir=tmp_path))
+    assert usd_read(path)["errors"] == []
+    stage = Usd.Stage.Open(str(path))
+    found = {}
+    for prim in stage.Traverse():
+        if prim.IsA(UsdGeom.Mesh):
+            surface = UsdShade.MaterialBindingAPI(prim).ComputeBoundMaterial()[0].ComputeSurfaceSource()[0]
+            inputs = {name: surface.GetInput(name).Get() for name in ("diffuseColor", "metallic", "roughness")}
+            opacity = surface.GetInput("opacity")
+            found[len(UsdGeom.Mesh(prim).GetFaceVertexCountsAttr().Get())] = (
+                tuple(round(c, 2) for c in inputs["diffuseColor"]), round(inputs["metallic"], 2),
+                round(inputs["roughness"], 2), round(opacity.Get(), 2) if opacity else 1.0)
+    assert found == {12: ((1.0, 0.0, 0.0), 1.0, 0.25, 1.0), len(glass.faces): ((0.0, 0.0, 1.0), 0.0, 0.8, 0.5)}

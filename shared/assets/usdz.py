@@ -2,7 +2,8 @@
 
 Each part of the model becomes a ``UsdGeom.Mesh`` bound to a ``UsdPreviewSurface`` material, the one
 surface every USDZ viewer understands: a UV-mapped part samples its base-colour texture (packaged in
-the file), a vertex-coloured one reads its ``displayColor`` primvar, anything else gets a plain grey.
+the file), a vertex-coloured one reads its ``displayColor`` primvar, anything else takes its material's
+base colour (with its metallic, roughness and opacity), or a plain grey when it has no material.
 Colours stay linear (glTF's convention and USD's); the texture is declared sRGB like glTF's.
 ``UsdUtils.CreateNewARKitUsdzPackage`` writes the package, with the alignment and the single layer
 ARKit asks for.
@@ -41,8 +42,14 @@ def _define_part(stage, number: int, mesh: trimesh.Trimesh, folder: Path) -> Non
     material = UsdShade.Material.Define(stage, path)
     surface = UsdShade.Shader.Define(stage, f"{path}/surface")
     surface.CreateIdAttr("UsdPreviewSurface")
-    surface.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(0.8)
-    surface.CreateInput("metallic", Sdf.ValueTypeNames.Float).Set(0.0)
+    pbr = getattr(mesh.visual, "material", None)
+    metallic, roughness = getattr(pbr, "metallicFactor", None), getattr(pbr, "roughnessFactor", None)
+    surface.CreateInput("roughness", Sdf.ValueTypeNames.Float).Set(0.8 if roughness is None else float(roughness))
+    surface.CreateInput("metallic", Sdf.ValueTypeNames.Float).Set(0.0 if metallic is None else float(metallic))
+    factor = getattr(pbr, "baseColorFactor", None)
+    rgba = np.asarray(factor, dtype=np.float64) / 255.0 if factor is not None else None
+    if rgba is not None and rgba[3] < 1.0:
+        surface.CreateInput("opacity", Sdf.ValueTypeNames.Float).Set(float(rgba[3]))
     material.CreateSurfaceOutput().ConnectToSource(surface.ConnectableAPI(), "surface")
     colour = surface.CreateInput("diffuseColor", Sdf.ValueTypeNames.Color3f)
     primvars = UsdGeom.PrimvarsAPI(prim)
@@ -69,8 +76,8 @@ def _define_part(stage, number: int, mesh: trimesh.Trimesh, folder: Path) -> Non
         reader.CreateIdAttr("UsdPrimvarReader_float3")
         reader.CreateInput("varname", Sdf.ValueTypeNames.String).Set("displayColor")
         colour.ConnectToSource(reader.ConnectableAPI(), "result")
-    else:
-        colour.Set(Gf.Vec3f(*PLAIN_GREY))
+    else:  # the material's own base colour (a factory part's paint, the plain material), else grey
+        colour.Set(Gf.Vec3f(*(rgba[:3] if rgba is not None else PLAIN_GREY)))
     UsdShade.MaterialBindingAPI.Apply(prim.GetPrim()).Bind(material)
 
 
