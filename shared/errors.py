@@ -81,7 +81,7 @@ class TextureUnsupported(InvalidRequest):
 
 
 class FormatUnavailable(InvalidRequest):
-    """An output format this server cannot write (fbx without a converter installed)."""
+    """An output format this server cannot write (fbx without its converter, usdz without USD)."""
 
     code = "format_unavailable"
 
