@@ -23,6 +23,8 @@ COPY requirements.txt /tmp/requirements.txt
 RUN /opt/venv/bin/pip install --only-binary=:all: -r /tmp/requirements.txt
 
 FROM ${PYTHON_IMAGE}
+# FBX output converts through the Open Asset Import Library's command line (ASSET_FBX_CONVERTER).
+RUN apt-get update && apt-get install -y --no-install-recommends assimp-utils && rm -rf /var/lib/apt/lists/*
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

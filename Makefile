@@ -13,7 +13,7 @@ export OMP_NUM_THREADS ?= 1
 export PYTHONUNBUFFERED := 1
 export NEXT_TELEMETRY_DISABLED := 1
 
-.PHONY: help install install-dev redis-server demo test test-fast up down logs api worker redis lint bench clean \
+.PHONY: help install install-dev redis-server assimp demo test test-fast up down logs api worker redis lint bench clean \
 	viewer viewer-build chromium reliability compose-up compose-down compose-logs compose-file
 
 help:
@@ -40,11 +40,15 @@ $(DEV_STAMP): requirements.txt requirements-dev.txt requirements-gpu.txt tools/g
 	npm ci --prefix tools/gltf --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.dev-*; touch $@
 
-install: $(RUNTIME_STAMP) redis-server
-install-dev: $(RUNTIME_STAMP) $(DEV_STAMP) redis-server
+install: $(RUNTIME_STAMP) redis-server assimp
+install-dev: $(RUNTIME_STAMP) $(DEV_STAMP) redis-server assimp
 
 redis-server:
 	@bash infra/local/ensure-package.sh redis-server redis-server
+
+# FBX output (shared/assets/formats.py) converts through the Open Asset Import Library's command line.
+assimp:
+	@bash infra/local/ensure-package.sh $${ASSET_FBX_CONVERTER:-assimp} assimp-utils
 
 $(VIEWER_STAMP): $(VIEWER)/package.json $(VIEWER)/package-lock.json
 	npm ci --prefix $(VIEWER) --no-audit --no-fund --loglevel=error

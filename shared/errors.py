@@ -96,8 +96,14 @@ class ImageTooLarge(InvalidRequest):
     code = "image_too_large"
 
 
+class TextureUnsupported(InvalidRequest):
+    """``with_texture=true`` for an output format that holds no texture or colour (STL)."""
+
+    code = "texture_unsupported"
+
+
 class FormatUnavailable(InvalidRequest):
-    """An output format this server cannot write (fbx without a converter installed)."""
+    """An output format this server cannot write (fbx without its converter, usdz without USD)."""
 
     code = "format_unavailable"
 

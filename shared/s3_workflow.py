@@ -47,11 +47,9 @@ def job_id_for_task(task_id: str) -> str:
 def model_key_for(image_key: str, output_format: str) -> str:
     """Where the model of ``image_key`` goes: the workflow folder of its kind, same name, only the suffix changes.
 
-    OBJ models are zips (the mesh with its mtl and texture), so ``red_car.jpg`` becomes ``red_car.obj.zip``.
+    ``blue_house.png`` becomes ``blue_house.obj`` itself, with its ``blue_house.mtl`` and texture beside it.
     """
-    from shared.assets.formats import model_artifact_name
-
-    suffix = model_artifact_name(output_format).removeprefix("model")
+    suffix = f".{output_format}"
     path = PurePosixPath(image_key)
     image_prefix = next((prefix for prefix in MODEL_PREFIXES if image_key.startswith(prefix + "/")), None)
     model_prefix = MODEL_PREFIXES.get(image_prefix, OTHER_MODELS_PREFIX)
@@ -114,28 +112,38 @@ def storage_uri(objects: ObjectStore, key: str) -> str:
     return (Path(objects.root) / key).as_uri()
 
 
-def workflow_record(job_id: str, reference: str, with_texture: bool, output_format: str,
+def workflow_record(job_id: str, reference: str, with_texture: bool | None, output_format: str,
                     objects: ObjectStore, settings: Settings, reconstruct_provider: str | None) -> dict[str, Any]:
     """A queued ``image_to_3d`` job for one workflow picture; a picture that cannot be named is a failed job."""
-    from shared.assets.formats import FORMATS
-
     provider = reconstruct_provider or settings.default_image_reconstruct_provider
     request: dict[str, Any] = {"kind": "image_to_3d", "output_format": output_format, "quality_tier": "standard",
-                               "with_texture": with_texture, "source": reference[:1024]}
+                               "with_texture": textured(output_format, with_texture), "source": reference[:1024]}
     record = new_job_record("image_to_3d", request, {"reconstruct": provider}, job_id=job_id)
     try:
-        if output_format not in FORMATS:
-            raise InvalidRequest(f"output_format {output_format!r} is not one of {', '.join(FORMATS)}")
+        check_workflow_request(output_format, with_texture)
         request["images"] = [source_key(reference, objects, settings)]
     except InvalidRequest as error:
         from shared.pipeline.runner import public_error
 
         record.update(status=Status.FAILED.value, error={**public_error(error), "stage": "queued"},
                       message=f"failed: {error}", completed_at=record["created_at"])
-    if not with_texture:
-        record["notes"].append("with_texture=false: the reconstructor has no vertex-colour-only mode for one picture;"
-                               " the model is textured")
     return record
+
+
+def textured(output_format: str, with_texture: bool | None) -> bool:
+    """Whether the model carries its texture: as asked, else wherever the format can hold one."""
+    from shared.assets.formats import COLOURLESS_FORMATS
+
+    return output_format not in COLOURLESS_FORMATS if with_texture is None else with_texture
+
+
+def check_workflow_request(output_format: str, with_texture: bool | None) -> None:
+    """Refuse an unknown format, or a texture asked of a format without one (``InvalidRequest`` naming the field)."""
+    from shared.assets.formats import FORMATS, check_texture_request
+
+    if output_format not in FORMATS:
+        raise InvalidRequest(f"output_format {str(output_format)[:40]!r} is not one of {', '.join(FORMATS)}")
+    check_texture_request(output_format, with_texture)
 
 
 def _run_stages(job_id: str) -> dict[str, Any]:
@@ -166,6 +174,7 @@ def run_workflow_job(job_id: str, doc_id: str | None, collection_name: str | Non
     """Run the job, place its model in the workflow layout, record the outcome on the caller's document.
 
     Raises ``RuntimeError`` with the job's error when it did not complete, so Celery shows the task failed.
+    A ``doc_id`` naming no document creates none: the result's ``document_error`` says so.
     """
     jobs, objects = get_job_store(), get_object_store()
     job = jobs.get(job_id)
@@ -184,37 +193,54 @@ def run_workflow_job(job_id: str, doc_id: str | None, collection_name: str | Non
                                "with_texture": request["with_texture"], "doc_id": doc_id,
                                "collection_name": collection_name}
     if job["status"] == Status.COMPLETED:
-        from shared.assets.formats import model_artifact_name
-
         model_key = model_key_for(key, output_format)
-        objects.copy(job["artifacts"][model_artifact_name(output_format)]["key"], model_key)
+        _place_model(job, model_key, objects)
         outcome.update(status="success", model_s3_key=model_key, s3_model_url=storage_uri(objects, model_key),
                        image_s3_url=storage_uri(objects, key))
     else:
         error = (job.get("error") or {}).get("message") or f"job ended {job['status']}"
         outcome.update(status="failed", error=error)
     if doc_id and collection_name:
-        _record_outcome(doc_id, collection_name, outcome, objects)
+        update = _record_outcome(doc_id, collection_name, outcome, objects)
+        if update["status"] != "success":
+            outcome["document_error"] = update["error"]
     if outcome["status"] != "success":
         raise RuntimeError(outcome["error"])
     return outcome
 
 
-def _record_outcome(doc_id: str, collection_name: str, outcome: dict[str, Any], objects: ObjectStore) -> None:
+def _place_model(job: dict[str, Any], model_key: str, objects: ObjectStore) -> None:
+    """Copy the job's model to ``model_key``; an OBJ as its own files (``.obj``, ``.mtl``, texture) side by side."""
+    from shared.assets.formats import OBJ_PART_CONTENT_TYPES, model_artifact_name, obj_files
+
+    output_format = job["request"]["output_format"]
+    artifact = job["artifacts"][model_artifact_name(output_format)]["key"]
+    if output_format != "obj":
+        objects.copy(artifact, model_key)
+        return
+    folder, stem = PurePosixPath(model_key).parent, PurePosixPath(model_key).stem
+    for name, data in obj_files(objects.get_bytes(artifact), stem).items():
+        suffix = PurePosixPath(name).suffix.lower()
+        objects.put_bytes(validate_key(f"{folder}/{name}"), data,
+                          OBJ_PART_CONTENT_TYPES.get(suffix, "application/octet-stream"))
+
+
+def _record_outcome(doc_id: str, collection_name: str, outcome: dict[str, Any],
+                    objects: ObjectStore) -> dict[str, Any]:
     fields: dict[str, Any] = {"model_format": outcome["output_format"], "model_with_texture": outcome["with_texture"],
                               "job_id": outcome["job_id"]}
     if outcome["status"] == "success":
         fields.update(model_generated=True, model_generated_at=utcnow(), model_status="success")
-        update_mongodb_with_s3_links(doc_id, collection_name, model_s3_key=outcome["model_s3_key"],
-                                     image_s3_key=outcome["image_s3_key"], additional_data=fields, objects=objects)
-    else:
-        fields.update(model_generated=False, model_status="failed", model_error=outcome["error"])
-        image_key = outcome["image_s3_key"]
-        update_mongodb_with_s3_links(doc_id, collection_name, image_s3_key=image_key if image_key else None,
-                                     additional_data=fields, objects=objects)
+        return update_mongodb_with_s3_links(doc_id, collection_name, model_s3_key=outcome["model_s3_key"],
+                                            image_s3_key=outcome["image_s3_key"], additional_data=fields,
+                                            objects=objects)
+    fields.update(model_generated=False, model_status="failed", model_error=outcome["error"])
+    image_key = outcome["image_s3_key"]
+    return update_mongodb_with_s3_links(doc_id, collection_name, image_s3_key=image_key if image_key else None,
+                                        additional_data=fields, objects=objects)
 
 
-def create_batch_jobs(batch_task_id: str, references: list[str], with_texture: bool, output_format: str,
+def create_batch_jobs(batch_task_id: str, references: list[str], with_texture: bool | None, output_format: str,
                       reconstruct_provider: str | None) -> list[str]:
     """Record one job per picture in a single write; the task ids of their items (``<batch>:<n>``).
 
@@ -243,10 +269,14 @@ def update_mongodb_with_s3_links(
     status: str | None = None,
     additional_data: dict[str, Any] | None = None,
     objects: ObjectStore | None = None,
+    create_if_missing: bool = False,
 ) -> dict[str, Any]:
     """Merge links and status into the caller's document (a Mongo collection or its SQLite stand-in).
 
-    Keys are turned into storage URIs here so every writer of these documents agrees on the form.
+    ``doc_id`` is matched as the ObjectId it spells (24 hex digits: MongoDB's own ids) or as the string.
+    A document that is not there is not created unless ``create_if_missing``: the reply's ``status`` is
+    then ``error`` with ``code`` ``document_not_found``. Keys are turned into storage URIs here so every
+    writer of these documents agrees on the form.
     """
     objects = objects or get_object_store()
     fields: dict[str, Any] = dict(additional_data or {})
@@ -261,8 +291,12 @@ def update_mongodb_with_s3_links(
     if status:
         fields["model_status"] = status
     fields["updated_at"] = utcnow()
-    get_job_store().update_document(collection_name, doc_id, fields)
-    return {"status": "success", "doc_id": doc_id, "collection_name": collection_name, "updated_fields": sorted(fields)}
+    reply: dict[str, Any] = {"doc_id": doc_id, "collection_name": collection_name}
+    if not get_job_store().update_document(collection_name, doc_id, fields, create=create_if_missing):
+        return {**reply, "status": "error", "code": "document_not_found",
+                "error": f"no document {doc_id[:100]!r} in collection {collection_name[:100]!r}; nothing was updated"
+                         " (create_if_missing=True creates it)"}
+    return {**reply, "status": "success", "updated_fields": sorted(fields)}
 
 
 def _celery():
@@ -275,11 +309,15 @@ def submit_s3_image_for_3d_generation(
     image_s3_key: str,
     doc_id: str | None = None,
     collection_name: str | None = DEFAULT_COLLECTION,
-    with_texture: bool = True,
+    with_texture: bool | None = None,
     output_format: str = "glb",
     reconstruct_provider: str | None = None,
 ) -> dict[str, Any]:
-    """Send one picture to the GPU queue; the reply names the task and the job it will run."""
+    """Send one picture to the GPU queue; the reply names the task and the job it will run.
+
+    ``with_texture`` left out means textured wherever the format holds a texture (not STL); false gives the
+    shape with a plain material. An unknown format, or a texture asked of STL, is refused here."""
+    check_workflow_request(output_format, with_texture)
     task_id = str(uuid.uuid4())
     kwargs = {"image_s3_key": image_s3_key, "doc_id": doc_id, "collection_name": collection_name,
               "with_texture": with_texture, "output_format": output_format,
@@ -291,13 +329,14 @@ def submit_s3_image_for_3d_generation(
 
 def submit_batch_s3_images_for_3d_generation(
     image_s3_keys: list[str],
-    with_texture: bool = True,
+    with_texture: bool | None = None,
     output_format: str = "glb",
     collection_name: str | None = DEFAULT_COLLECTION,
     doc_ids: list[str] | None = None,
     reconstruct_provider: str | None = None,
 ) -> dict[str, Any]:
     """Send a whole batch as one message: the worker records every job in one write and fans them out."""
+    check_workflow_request(output_format, with_texture)
     if doc_ids is not None and len(doc_ids) != len(image_s3_keys):
         raise InvalidRequest(f"{len(doc_ids)} doc_ids for {len(image_s3_keys)} keys")
     task_id = str(uuid.uuid4())
@@ -311,7 +350,7 @@ def upload_image_and_submit_for_3d_generation(
     local_image_path: str,
     doc_id: str | None = None,
     collection_name: str | None = DEFAULT_COLLECTION,
-    with_texture: bool = True,
+    with_texture: bool | None = None,
     output_format: str = "glb",
     reconstruct_provider: str | None = None,
 ) -> dict[str, Any]:
@@ -319,6 +358,7 @@ def upload_image_and_submit_for_3d_generation(
 
     Limited to INPUTS_DIR like the worker's paths, since this helper also runs inside services.
     """
+    check_workflow_request(output_format, with_texture)
     objects = get_object_store()
     key = upload_input_file(local_image_path, objects, get_settings())
     submitted = submit_s3_image_for_3d_generation(key, doc_id, collection_name, with_texture, output_format,

@@ -15,6 +15,7 @@ from infra.local.stack import wait_until
 from shared.celery_app import app
 from shared.pipeline import chains
 from shared.providers.registry import provider_class
+from shared.schemas.manifest import artifact_files
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -60,4 +61,4 @@ def test_a_stage_delivered_again_while_it_runs_leaves_each_artifact_once(client,
         assert info["key"] == f"jobs/{job_id}/{name}" and info["bytes"] == len(data), (name, info)
         assert info["sha256"] == hashlib.sha256(data).hexdigest(), f"{name} differs from its record"
     manifest = client.get(f"/v1/generations/{job_id}/download/manifest.json").json()
-    assert manifest["artifacts"] == {name: done["artifacts"][name] for name in ("plan.json", "scene.glb")}
+    assert artifact_files(manifest) == {name: done["artifacts"][name] for name in ("plan.json", "scene.glb")}

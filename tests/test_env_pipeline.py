@@ -81,8 +81,8 @@ def test_status_route_reports_progress_fields(client):
     job_id = submit(client, prompt="a quiet forest at dawn")
     wait_for_status(client, job_id)
     status = client.get(f"/v1/generations/{job_id}/status").json()
-    assert set(status) == {"job_id", "kind", "status", "stage", "progress", "message", "error"}
-    assert status["status"] == "completed" and status["error"] is None
+    assert set(status) == {"job_id", "kind", "status", "stage", "progress", "message", "error", "state"}
+    assert status["status"] == "completed" and status["error"] is None and status["state"] == "SUCCESS"
 
 
 def test_failing_provider_fails_job_and_stops_chain(client):

@@ -218,13 +218,54 @@ def test_create_many_again_adds_only_the_missing_records(store):
     assert sorted(job["job_id"] for job in listed) == sorted(r["job_id"] for r in records)
 
 
-def test_documents_are_upserted_and_merged(store):
+def test_documents_are_created_only_when_asked_and_merged(store):
     assert store.get_document("3d_models", "doc-1") is None
-    store.update_document("3d_models", "doc-1", {"model_status": "processing", "image_s3_url": "s3://b/i.png"})
-    store.update_document("3d_models", "doc-1", {"model_status": "success", "model_generated": True})
+    assert not store.update_document("3d_models", "doc-1", {"model_status": "processing"})
+    assert store.get_document("3d_models", "doc-1") is None  # nothing made beside the caller's documents
+    assert store.update_document("3d_models", "doc-1", {"model_status": "processing", "image_s3_url": "s3://b/i.png"},
+                                 create=True)
+    assert store.update_document("3d_models", "doc-1", {"model_status": "success", "model_generated": True})
     assert store.get_document("3d_models", "doc-1") == {
         "model_status": "success", "model_generated": True, "image_s3_url": "s3://b/i.png"}
     assert store.get_document("other", "doc-1") is None
+
+
+def insert_caller_document(store, collection: str, document: dict) -> None:
+    """A document as the caller's own application wrote it, not through the store."""
+    if isinstance(store, MongoJobStore):
+        store.collection.database[collection].insert_one(dict(document))
+    else:
+        store.update_document(collection, str(document["_id"]), {k: v for k, v in document.items() if k != "_id"},
+                              create=True)
+
+
+@pytest.mark.parametrize("id_kind", ["objectid", "string", "hex-string"])
+def test_a_callers_document_is_found_by_its_own_id_and_nothing_is_added(store, id_kind):
+    """MongoDB's own ids are ObjectIds: a 24-hex ``doc_id`` updates that document, and a string ``_id``
+    (even one spelling 24 hex digits) is matched as the string."""
+    from bson import ObjectId
+
+    collection = f"models_{id_kind}"
+    oid = ObjectId()
+    _id = {"objectid": oid, "string": "user_upload_123", "hex-string": str(oid)}[id_kind]
+    insert_caller_document(store, collection, {"_id": _id, "title": "red car"})
+    doc_id = str(_id)
+    assert store.update_document(collection, doc_id, {"model_status": "success"})
+    assert store.get_document(collection, doc_id) == {"title": "red car", "model_status": "success"}
+    assert not store.update_document(collection, str(ObjectId()), {"model_status": "success"})
+    if isinstance(store, MongoJobStore):
+        stored = list(store.collection.database[collection].find())
+        assert [(document["_id"], document["model_status"]) for document in stored] == [(_id, "success")]
+
+
+def test_a_24_hex_document_made_on_request_gets_an_objectid(store):
+    from bson import ObjectId
+
+    doc_id = str(ObjectId())
+    assert store.update_document("made", doc_id, {"model_status": "pending"}, create=True)
+    assert store.get_document("made", doc_id) == {"model_status": "pending"}
+    if isinstance(store, MongoJobStore):
+        assert store.collection.database["made"].find_one()["_id"] == ObjectId(doc_id)
 
 
 def test_cache_key_lookup_finds_only_completed_jobs_of_the_owner(store):

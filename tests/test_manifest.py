@@ -13,7 +13,7 @@ from shared.jobs import Status, get_job_store
 from shared.jobs.base import new_job_record
 from shared.pipeline.finalize import FINALIZE_PROGRESS, build_manifest, finalize
 from shared.pipeline.runner import fail_job, run_stage
-from shared.schemas.manifest import SCHEMA_PATH, validate_manifest
+from shared.schemas.manifest import SCHEMA_PATH, artifact_files, validate_manifest
 
 
 def running_job(artifacts: dict) -> str:
@@ -39,7 +39,7 @@ def test_finalize_writes_valid_manifest_and_completes():
     assert job["status"] == "completed" and job["progress"] == 100
     manifest = json.loads(get_object_bytes(job["artifacts"]["manifest.json"]["key"]))
     validate_manifest(manifest)
-    assert manifest["artifacts"] == {"scene.glb": info}
+    assert manifest["artifacts"] == {"scene.glb": info, "scene_glb": "jobs/x/scene.glb", "refs": []}
     assert manifest["provenance"]["providers"]["env"] == {"name": "stub", "version": "1"}
 
 
@@ -77,3 +77,26 @@ def test_transient_fault_classification():
     assert not is_transient(ProviderError("bad plan"))
     assert not is_transient(InvalidRequest("nope"))
     assert not is_transient(ValueError("x"))
+
+
+def test_the_sprint2_fields_name_the_glb_and_the_pictures_beside_the_files():
+    """``artifacts.scene_glb`` and ``artifacts.refs`` (the seed's manifest) are object keys; masks are no refs."""
+    def info(key: str, content_type: str) -> dict:
+        return {"key": key, "bytes": 1, "sha256": "b" * 64, "content_type": content_type}
+
+    files = {"model.glb": info("jobs/j/model.glb", "model/gltf-binary"),
+             "model.stl": info("jobs/j/model.stl", "model/stl"),
+             "views/view_1.png": info("jobs/j/views/view_1.png", "image/png"),
+             "views/view_0.png": info("jobs/j/views/view_0.png", "image/png"),
+             "views/mask_0.png": info("jobs/j/views/mask_0.png", "image/png"),
+             "views.json": info("jobs/j/views.json", "application/json")}
+    job = new_job_record("image_to_3d", {"images": ["k"]}, {"reconstruct": "relief"})
+    job["artifacts"] = files
+    manifest = build_manifest(job)
+    validate_manifest(manifest)
+    assert manifest["artifacts"]["scene_glb"] == "jobs/j/model.glb"
+    assert manifest["artifacts"]["refs"] == ["jobs/j/views/view_0.png", "jobs/j/views/view_1.png"]
+    assert artifact_files(manifest) == files
+    manifest["artifacts"]["refs"] = "not a list"
+    with pytest.raises(ManifestInvalid, match="refs"):
+        validate_manifest(manifest)

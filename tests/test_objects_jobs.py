@@ -159,6 +159,17 @@ def test_fbx_when_the_converter_is_here(tmp_path: Path):
     assert len(job.artifact("model.fbx")) > 1000
 
 
+def test_usdz_keeps_one_mesh_per_part(tmp_path: Path):
+    from tests.test_mesh_formats import usd_read
+
+    job = run_job(tmp_path, "a coffee mug", "usdz")
+    path = tmp_path / "model.usdz"
+    path.write_bytes(job.artifact("model.usdz"))
+    read = usd_read(path)
+    assert read["errors"] == [] and read["faces"] == job.record["details"]["mesh"]["faces"]
+    assert len(read["surfaces"]) == job.record["details"]["mesh"]["parts"] > 1
+
+
 def test_the_factory_reconstructor_without_a_spec_fails_clearly(tmp_path: Path):
     job = StageJob(
         tmp_path,

@@ -34,7 +34,7 @@ from shared.config import Settings
 from shared.jobs.base import new_job_record
 from shared.pipeline.env import CLOUD_SCENE, SCENE_PROGRESS, generate_scene_in_cloud
 from shared.providers.registry import provider_class
-from shared.schemas.manifest import validate_manifest
+from shared.schemas.manifest import artifact_files, validate_manifest
 from shared.storage.factory import open_object_store
 from shared.storage.s3 import S3ObjectStore
 from tests.stage_jobs import StageJob
@@ -233,7 +233,7 @@ def _check_outputs(store: S3ObjectStore, job_id: str, providers: dict[str, str])
     assert len(trimesh.load(io.BytesIO(glb), file_type="glb").geometry) >= 1
     written = set(store.list(f"jobs/{job_id}/")) - {f"jobs/{job_id}/{JOB_INPUT_ARTIFACT}"}
     # The container leaves manifest.json to the finalize stage: its own is the cloud_scene.json marker.
-    assert written == {f"jobs/{job_id}/{name}" for name in [*manifest["artifacts"], CLOUD_SCENE]}
+    assert written == {f"jobs/{job_id}/{name}" for name in [*artifact_files(manifest), CLOUD_SCENE]}
     return manifest
 
 

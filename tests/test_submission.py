@@ -181,3 +181,17 @@ def test_a_submission_learns_of_its_own_duplicate(isolated, store):
         assert duplicate.value.job["job_id"] == first["job_id"]
 
     asyncio.run(submit_twice())
+
+
+def test_an_idempotency_hash_ignores_fields_added_since_while_they_are_unset():
+    """A key bound before ``with_texture`` existed must still match the same request sent after."""
+    import hashlib
+    import json
+
+    from shared.pipeline.service import request_hash
+    from shared.schemas.api import JobCreate
+
+    body = JobCreate(kind="text_to_3d", prompt="a red chair")
+    before = body.model_dump(mode="json", exclude={"with_texture"})
+    assert request_hash(body) == hashlib.sha256(json.dumps(before, sort_keys=True).encode()).hexdigest()
+    assert request_hash(JobCreate(kind="text_to_3d", prompt="a red chair", with_texture=False)) != request_hash(body)

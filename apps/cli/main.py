@@ -19,6 +19,7 @@ from typing import Any
 from apps.cli.client import TERMINAL, Api, ApiError, Unreachable
 from apps.cli.config import CliSettings
 from apps.cli.progress import wait_for
+from shared.assets.formats import FORMATS
 from shared.version import CODE_VERSION
 
 EXIT_OK, EXIT_JOB_FAILED, EXIT_ERROR = 0, 1, 2
@@ -126,7 +127,7 @@ def build_parser(settings: CliSettings) -> argparse.ArgumentParser:
     submit.add_argument("--option", action="append", default=[], metavar="STAGE.KEY=VALUE",
                         help="provider option, e.g. env.fail_message=boom; JSON values are parsed (repeatable)")
     asset = argparse.ArgumentParser(add_help=False)
-    asset.add_argument("--format", dest="output_format", choices=["glb", "obj", "ply", "stl", "fbx"],
+    asset.add_argument("--format", dest="output_format", choices=FORMATS,
                        help="model format (glb by default)")
     asset.add_argument("--quality", dest="quality_tier", choices=["standard", "high"])
 

@@ -72,6 +72,26 @@ def finish(mesh: trimesh.Trimesh, budget: int, texture_size: int) -> tuple[trime
     return smaller, facts
 
 
+PLAIN_MATERIAL_RGBA = (180, 180, 180, 255)
+
+
+def plain(model: trimesh.Trimesh | trimesh.Scene) -> trimesh.Trimesh | trimesh.Scene:
+    """The shape with one plain grey material and no texture, UVs or colours (``with_texture=false``)."""
+
+    def plain_mesh(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
+        shape = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+        material = trimesh.visual.material.PBRMaterial(name="plain", baseColorFactor=PLAIN_MATERIAL_RGBA,
+                                                       metallicFactor=0.0, roughnessFactor=0.8)
+        shape.visual = trimesh.visual.TextureVisuals(material=material)
+        return shape
+
+    if isinstance(model, trimesh.Scene):
+        for name, geometry in list(model.geometry.items()):
+            model.geometry[name] = plain_mesh(geometry)
+        return model
+    return plain_mesh(model)
+
+
 def face_count(model: trimesh.Trimesh | trimesh.Scene) -> int:
     if isinstance(model, trimesh.Scene):
         return sum(len(geometry.faces) for geometry in model.geometry.values())

@@ -165,11 +165,13 @@ class JobStore(ABC):
         return job
 
     @abstractmethod
-    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
-        """Set ``fields`` on the document ``doc_id`` of a caller's collection, creating it if missing.
+    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any], *, create: bool = False) -> bool:
+        """Set ``fields`` on the document ``doc_id`` of a caller's collection; False when there is none.
 
         The S3 batch workflow records its results on the caller's own documents (``model_s3_url``, …),
-        apart from the job records.
+        apart from the job records. A missing document is created only with ``create=True``: an id
+        that names nothing is the caller's mistake (a typo, another collection), and a document made
+        beside theirs would hide it while theirs never changes.
         """
 
     @abstractmethod

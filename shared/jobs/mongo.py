@@ -58,6 +58,15 @@ def _merge_update(field: str, patch: dict[str, Any]) -> dict[str, Any]:
     return update
 
 
+def document_ids(doc_id: str) -> list[Any]:
+    """The ``_id`` values a caller's ``doc_id`` may stand for: the ObjectId it spells (MongoDB's own ids,
+    the usual case), then the string itself (a document given a string id). A document the caller asks
+    to create gets the first."""
+    from bson import ObjectId
+
+    return [ObjectId(doc_id), doc_id] if len(doc_id) == 24 and ObjectId.is_valid(doc_id) else [doc_id]
+
+
 class MongoJobStore(JobStore):
     """One document per job, ``_id`` = job id; the client is built on first use."""
 
@@ -121,11 +130,17 @@ class MongoJobStore(JobStore):
                 raise
             return error.details.get("nInserted", 0)
 
-    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
-        self.collection.database[collection].update_one({"_id": doc_id}, {"$set": fields}, upsert=True)
+    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any], *, create: bool = False) -> bool:
+        documents = self.collection.database[collection]
+        ids = document_ids(doc_id)
+        if documents.update_one({"_id": {"$in": ids}}, {"$set": fields}).matched_count:
+            return True
+        if create:
+            documents.update_one({"_id": ids[0]}, {"$set": fields}, upsert=True)
+        return create
 
     def get_document(self, collection: str, doc_id: str) -> dict[str, Any] | None:
-        document = self.collection.database[collection].find_one({"_id": doc_id})
+        document = self.collection.database[collection].find_one({"_id": {"$in": document_ids(doc_id)}})
         if document is None:
             return None
         document.pop("_id")

@@ -119,12 +119,19 @@ class SQLiteJobStore(JobStore):
             raise
         return created
 
-    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any]) -> None:
-        self._conn.execute(
-            "INSERT INTO documents (collection, doc_id, body) VALUES (?, ?, ?) "
-            "ON CONFLICT (collection, doc_id) DO UPDATE SET body = json_patch(body, excluded.body)",
-            (collection, doc_id, json.dumps(fields)),
+    def update_document(self, collection: str, doc_id: str, fields: dict[str, Any], *, create: bool = False) -> bool:
+        if create:
+            self._conn.execute(
+                "INSERT INTO documents (collection, doc_id, body) VALUES (?, ?, ?) "
+                "ON CONFLICT (collection, doc_id) DO UPDATE SET body = json_patch(body, excluded.body)",
+                (collection, doc_id, json.dumps(fields)),
+            )
+            return True
+        cursor = self._conn.execute(
+            "UPDATE documents SET body = json_patch(body, ?) WHERE collection = ? AND doc_id = ?",
+            (json.dumps(fields), collection, doc_id),
         )
+        return cursor.rowcount == 1
 
     def get_document(self, collection: str, doc_id: str) -> dict[str, Any] | None:
         row = self._conn.execute(

@@ -258,16 +258,17 @@ def post_process(ctx: StageContext) -> None:
     import trimesh
 
     from shared.assets.factory import material_extensions
-    from shared.assets.formats import CONTENT_TYPES, fbx_available, model_artifact_name, write_model
-    from shared.assets.postprocess import face_count, finish, finish_parts, mesh_qa, scene_qa
+    from shared.assets.formats import CONTENT_TYPES, model_artifact_name, unavailable_reason, write_model
+    from shared.assets.postprocess import face_count, finish, finish_parts, mesh_qa, plain, scene_qa
     from shared.geometry.glb import with_material_extensions
     from shared.geometry.render import render_mesh_thumbnail
 
     settings = ctx.settings
     output_format = ctx.request.get("output_format") or "glb"
     tier = ctx.request.get("quality_tier") or "standard"
-    if output_format == "fbx" and not fbx_available(settings):
-        raise FormatUnavailable(f"fbx output needs {settings.asset_fbx_converter!r} installed on this server")
+    reason = unavailable_reason(output_format, settings)
+    if reason is not None:
+        raise FormatUnavailable(f"{reason}, which this server does not have")
     budget = settings.asset_face_budget_high if tier == "high" else settings.asset_face_budget_standard
     raw: trimesh.Trimesh | trimesh.Scene = _read_reconstruction(ctx)
     ctx.report(0.05, f"cleaning {face_count(raw)} faces")
@@ -279,6 +280,9 @@ def post_process(ctx: StageContext) -> None:
         mesh, facts = finish_parts(raw)
     else:
         mesh, facts = finish(raw, budget, settings.asset_texture_size)
+    if ctx.request.get("with_texture") is False:
+        mesh = plain(mesh)
+        ctx.note("with_texture=false: the model has a plain material, no texture or colours")
     ctx.report(0.6, f"{face_count(mesh)} faces after clean-up" + (" and decimation" if facts["decimated"] else ""))
     glb = write_model(mesh, "glb", ctx.workdir, settings)
     extensions = material_extensions(ctx.job.get("details"))

@@ -9,6 +9,7 @@ from shared.errors import InvalidPlan, ProviderError, validation_detail
 from shared.pipeline.context import StageContext
 from shared.providers import registry
 from shared.providers.base import EnvGenerator, Planner
+from shared.schemas.manifest import artifact_files
 
 PLAN_PROGRESS = (0, 10)
 SCENE_PROGRESS = (10, 90)
@@ -54,7 +55,7 @@ def generate_scene_in_cloud(ctx: StageContext) -> bool:
     if name is None:
         return False
     built = ctx.read_json_artifact(CLOUD_SCENE)
-    produced = {n: info for n, info in built["artifacts"].items() if n != "plan.json"}
+    produced = {n: info for n, info in artifact_files(built).items() if n != "plan.json"}
     if "scene.glb" not in produced:
         raise ProviderError(f"SageMaker processing job {name} completed without a scene.glb")
     ctx.jobs.add_artifacts(ctx.job_id, produced)

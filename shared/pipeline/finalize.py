@@ -18,13 +18,28 @@ FINALIZE_PROGRESS = (90, 100)
 MANIFEST = "manifest.json"
 
 
+def seed_artifact_fields(files: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The sprint-2 manifest's ``artifacts.scene_glb`` (the scene, or the model as GLB) and ``artifacts.refs``
+    (the pictures the job worked from: its views, not the masks cut from them), as object keys."""
+    pictures = [info["key"] for name, info in files.items()
+                if name.startswith("views/") and not name.startswith("views/mask_")
+                and info["content_type"].startswith("image/")]
+    fields: dict[str, Any] = {"refs": sorted(pictures)}
+    glb = files.get("scene.glb") or files.get("model.glb")
+    if glb is not None:
+        fields["scene_glb"] = glb["key"]
+    return fields
+
+
 def build_manifest(job: JobRecord, details: dict[str, Any] | None = None) -> dict[str, Any]:
     """The manifest of a job from its record: artifacts as stored, providers with versions."""
     providers = {
         stage: {"name": name, "version": provider_class(stage, name).version}
         for stage, name in job["providers"].items()
     }
-    artifacts = {name: info for name, info in job["artifacts"].items() if name != MANIFEST}
+    artifacts: dict[str, Any] = {name: info for name, info in job["artifacts"].items() if name != MANIFEST}
+    if artifacts:  # a job with no files has an invalid manifest, whatever else is said of them
+        artifacts.update(seed_artifact_fields(artifacts))
     manifest: dict[str, Any] = {
         "manifest_version": "0",
         "job_id": job["job_id"],

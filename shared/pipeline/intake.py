@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.assets.formats import fbx_available
+from shared.assets.formats import check_texture_request, unavailable_reason
 from shared.assets.segment_options import SEGMENT_OPTIONS
 from shared.config import Settings
 from shared.errors import FormatUnavailable, InvalidRequest
@@ -61,8 +61,11 @@ def prepare_request(body: JobCreate, objects: ObjectStore, settings: Settings) -
                              for ref in body.images]
     if body.kind == "image_to_3d" and SEGMENT_OPTIONS in body.options:
         request["options"][SEGMENT_OPTIONS] = _resolved_segment_options(body, objects, settings)
-    if body.kind in ("text_to_3d", "image_to_3d") and body.output_format == "fbx" and not fbx_available(settings):
-        raise FormatUnavailable("fbx export needs a converter (assimp) that this server does not have")
+    if body.kind in ("text_to_3d", "image_to_3d"):
+        check_texture_request(body.output_format, body.with_texture)
+        reason = unavailable_reason(body.output_format, settings)
+        if reason is not None:
+            raise FormatUnavailable(f"output_format: {reason}, which this server does not have")
     if body.kind == "splat":
         if body.video is not None:
             request["video"] = resolve_reference(body.video, "video", objects)

@@ -25,10 +25,16 @@ from shared.pipeline.submission import NotSent, Submissions
 from shared.schemas.api import JobCreate
 from shared.storage import get_object_store
 
+# Request fields added after keys were first bound to requests: left out of the hash while unset, so a
+# key sent before the field existed still matches the same request sent again after.
+LATER_FIELDS = frozenset({"with_texture"})
+
 
 def request_hash(body: JobCreate) -> str:
     """What an ``Idempotency-Key`` is bound to: the request as validated, in a canonical form."""
-    return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    unset = {name for name in LATER_FIELDS if getattr(body, name) is None}
+    document = body.model_dump(mode="json", exclude=unset)
+    return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
 def _check_prompt(body: JobCreate, settings: Settings) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
 
 JobKind = Literal["env", "text_to_3d", "image_to_3d", "splat"]
 JobStatusName = Literal["queued", "running", "completed", "failed", "canceled"]
@@ -24,7 +24,11 @@ class JobCreate(BaseModel):
     frames_prefix: str | None = Field(None, max_length=1024, description="Object-key prefix of existing frames.")
     providers: dict[str, str] = Field(default_factory=dict, max_length=16)
     options: dict[str, dict[str, Any]] = Field(default_factory=dict, max_length=16)
-    output_format: Literal["glb", "obj", "ply", "stl", "fbx"] = "glb"
+    output_format: Literal["glb", "obj", "ply", "stl", "fbx", "usdz"] = "glb"
+    with_texture: bool | None = Field(
+        None, description="text_to_3d / image_to_3d: false gives the shape with a plain material, no texture or "
+                          "colours; left out, the model is textured wherever the format holds one (not STL, where "
+                          "true is refused).")
     quality_tier: Literal["standard", "high"] = "standard"
     seed: int = Field(0, ge=0, le=2**31 - 1)
     webhook_url: str | None = Field(None, max_length=2048)
@@ -51,6 +55,7 @@ class JobCreated(BaseModel):
     job_id: str
     status: JobStatusName
     status_url: str
+    task_id: str = Field(description="The job id again, under the sprint-2 client's name for it.")
 
 
 class JobError(BaseModel):
@@ -58,6 +63,11 @@ class JobError(BaseModel):
     code: str
     message: str
     stage: str | None = None
+
+
+# The sprint-2 client reads Celery's task states; each status has one.
+CELERY_STATES: dict[str, str] = {"queued": "PENDING", "running": "STARTED", "completed": "SUCCESS",
+                                 "failed": "FAILURE", "canceled": "REVOKED"}
 
 
 class JobStatus(BaseModel):
@@ -68,6 +78,12 @@ class JobStatus(BaseModel):
     progress: int
     message: str | None
     error: JobError | None
+
+    @computed_field(description="`status` as a Celery task state (PENDING, STARTED, SUCCESS, FAILURE, REVOKED), "
+                                "for the sprint-2 client.")
+    @property
+    def state(self) -> str:
+        return CELERY_STATES[self.status]
 
 
 class ArtifactPublic(BaseModel):
@@ -109,6 +125,9 @@ class PresignedUrls(BaseModel):
     expires_in: int
     expires_at: int
     artifacts: dict[str, SignedArtifact]
+    manifest_url: str | None = Field(None, description="artifacts['manifest.json'].url (the sprint-2 client's name).")
+    scene_url: str | None = Field(None, description="The scene as GLB (scene.glb, or model.glb), else the main "
+                                                  "artifact (the splats).")
 
 
 class ErrorBody(BaseModel):

@@ -10,6 +10,14 @@ from typing import Any
 from shared.errors import ManifestInvalid
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.v0.json")
+# Entries of ``artifacts`` that are not files: the sprint-2 manifest's own fields, kept beside ours for its
+# clients (``scene_glb``: the scene's object key; ``refs``: the keys of the pictures it was made from).
+SEED_ARTIFACT_FIELDS = ("scene_glb", "refs")
+
+
+def artifact_files(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The manifest's artifacts that are files (name -> key, sha256, bytes, content_type)."""
+    return {name: info for name, info in manifest["artifacts"].items() if name not in SEED_ARTIFACT_FIELDS}
 
 
 @lru_cache(maxsize=1)

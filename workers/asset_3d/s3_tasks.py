@@ -18,8 +18,9 @@ from shared.jobs import get_job_store
 from shared.storage import get_object_store
 
 
-def _submit_and_run(task_id: str, reference: str, with_texture: bool, output_format: str, doc_id: str | None,
-                    collection_name: str | None, reconstruct_provider: str | None) -> dict[str, Any]:
+def _submit_and_run(task_id: str, reference: str, with_texture: bool | None, output_format: str,
+                    doc_id: str | None, collection_name: str | None,
+                    reconstruct_provider: str | None) -> dict[str, Any]:
     """Record the picture's job (unless a previous delivery did) and run it."""
     jobs = get_job_store()
     job_id = s3_workflow.job_id_for_task(task_id)
@@ -32,7 +33,8 @@ def _submit_and_run(task_id: str, reference: str, with_texture: bool, output_for
 
 
 @app.task(name=s3_workflow.TASK_GENERATE, bind=True)
-def generate_3d_model_from_image(self, image_key_or_path: str, with_texture: bool = True, output_format: str = "glb",
+def generate_3d_model_from_image(self, image_key_or_path: str, with_texture: bool | None = None,
+                                 output_format: str = "glb",
                                  doc_id: str | None = None, collection_name: str | None = None,
                                  reconstruct_provider: str | None = None) -> dict[str, Any]:
     return _submit_and_run(self.request.id, image_key_or_path, with_texture, output_format, doc_id, collection_name,
@@ -41,7 +43,7 @@ def generate_3d_model_from_image(self, image_key_or_path: str, with_texture: boo
 
 @app.task(name=s3_workflow.TASK_PROCESS, bind=True)
 def process_image_for_3d_generation(self, image_s3_key: str, doc_id: str | None = None,
-                                    collection_name: str | None = None, with_texture: bool = True,
+                                    collection_name: str | None = None, with_texture: bool | None = None,
                                     output_format: str = "glb",
                                     reconstruct_provider: str | None = None) -> dict[str, Any]:
     return _submit_and_run(self.request.id, image_s3_key, with_texture, output_format, doc_id, collection_name,
@@ -55,7 +57,7 @@ def process_batch_item(self, doc_id: str | None = None, collection_name: str | N
 
 
 @app.task(name=s3_workflow.TASK_BATCH, bind=True)
-def batch_process_s3_images_for_3d(self, image_s3_keys: list[str], with_texture: bool = True,
+def batch_process_s3_images_for_3d(self, image_s3_keys: list[str], with_texture: bool | None = None,
                                    output_format: str = "glb", collection_name: str | None = None,
                                    doc_ids: list[str] | None = None,
                                    reconstruct_provider: str | None = None) -> dict[str, Any]:

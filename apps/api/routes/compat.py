@@ -36,7 +36,7 @@ router = APIRouter(prefix="/3d", tags=["compatibility"])
 
 IdempotencyKey = Annotated[str | None, Header(max_length=IDEMPOTENCY_KEY_MAX_CHARS)]
 
-OutputFormat = Literal["glb", "obj", "ply", "stl", "fbx"]
+OutputFormat = Literal["glb", "obj", "ply", "stl", "fbx", "usdz"]
 QualityTier = Literal["standard", "high"]
 CompatState = Literal["queued", "generating_images", "reconstructing_3d", "post_processing", "completed", "failed"]
 RUNNING_STATES: dict[str | None, CompatState] = {

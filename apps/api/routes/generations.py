@@ -58,7 +58,7 @@ def _public(job: dict[str, Any]) -> JobPublic:
 
 def _created(job: dict[str, Any], settings: Settings) -> JobCreated:
     status_url = f"{settings.resolved_public_base_url}/v1/generations/{job['job_id']}/status"
-    return JobCreated(job_id=job["job_id"], status=job["status"], status_url=status_url)
+    return JobCreated(job_id=job["job_id"], status=job["status"], status_url=status_url, task_id=job["job_id"])
 
 
 IDEMPOTENCY_KEY_MAX_CHARS = 255
@@ -170,7 +170,10 @@ def cancel_generation(job: OwnedJob, jobs: Jobs) -> JobStatus:
 def presigned_urls(job: OwnedJob, objects: Objects, settings: SettingsDep) -> PresignedUrls:
     ttl = settings.signed_url_ttl_s
     signed = {name: {**info, "url": objects.signed_url(info["key"], ttl)} for name, info in job["artifacts"].items()}
-    return PresignedUrls(job_id=job["job_id"], expires_in=ttl, expires_at=int(time.time()) + ttl, artifacts=signed)
+    manifest = signed.get("manifest.json")
+    scene = signed.get("scene.glb") or signed.get("model.glb") or signed.get(main_artifact(job))
+    return PresignedUrls(job_id=job["job_id"], expires_in=ttl, expires_at=int(time.time()) + ttl, artifacts=signed,
+                         manifest_url=manifest["url"] if manifest else None, scene_url=scene["url"] if scene else None)
 
 
 def _download(job: dict[str, Any], artifact: str, objects: ObjectStore) -> StreamingResponse:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends
 
 from apps.api import deps
 from apps.api.auth import current_owner
+from shared.assets.formats import format_availability
 from shared.config import Settings
 from shared.errors import ProviderUnavailable
 from shared.pipeline import chains
@@ -42,6 +43,9 @@ def list_providers(settings: Annotated[Settings, Depends(deps.settings)]) -> dic
     return {
         "kinds": kinds,
         "output_formats": list(get_args(fields["output_format"].annotation)),
+        # Which of them this server can write now (FBX needs assimp, USDZ Pixar's USD), and why not.
+        "output_format_availability": {name: {"available": reason is None, "unavailable_reason": reason}
+                                       for name, reason in format_availability(settings).items()},
         "quality_tiers": list(get_args(fields["quality_tier"].annotation)),
         "max_prompt_chars": settings.max_prompt_chars,
     }

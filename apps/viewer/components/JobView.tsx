@@ -234,7 +234,7 @@ export function JobView({ jobId }: { jobId: string }) {
   const glb = glbArtifact(artifactNames);
   const splat = artifactNames.includes("scene.splat") ? "scene.splat" : undefined;
   const thumbnail = artifactNames.find((name) => /^thumbnail\.(png|jpe?g|webp)$/.test(name));
-  const otherModels = artifactNames.filter((name) => /^model\.(obj|ply|stl|fbx)$/.test(name));
+  const otherModels = artifactNames.filter((name) => /^model\.(obj\.zip|ply|stl|fbx|usdz)$/.test(name));
   const masks = artifactNames.filter((name) => /^views\/mask_\d+\.png$/.test(name));
   const summary = job ? requestSummary(job.request) : "";
   const transportLabel =
