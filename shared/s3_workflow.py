@@ -23,7 +23,7 @@ from typing import Any
 
 from shared.config import Settings, get_settings
 from shared.errors import InvalidRequest
-from shared.jobs import Status, get_job_store
+from shared.jobs import JobRecord, Status, get_job_store
 from shared.jobs.base import TERMINAL, new_job_record, utcnow
 from shared.storage import ObjectStore, get_object_store, validate_key
 from shared.uploads import s3_uri_key
@@ -113,20 +113,30 @@ def storage_uri(objects: ObjectStore, key: str) -> str:
 
 
 def workflow_record(job_id: str, reference: str, with_texture: bool | None, output_format: str,
-                    objects: ObjectStore, settings: Settings, reconstruct_provider: str | None) -> dict[str, Any]:
-    """A queued ``image_to_3d`` job for one workflow picture; a picture that cannot be named is a failed job."""
-    provider = reconstruct_provider or settings.default_image_reconstruct_provider
-    request: dict[str, Any] = {"kind": "image_to_3d", "output_format": output_format, "quality_tier": "standard",
-                               "with_texture": textured(output_format, with_texture), "source": reference[:1024]}
-    record = new_job_record("image_to_3d", request, {"reconstruct": provider}, job_id=job_id)
+                    objects: ObjectStore, settings: Settings, reconstruct_provider: str | None) -> JobRecord:
+    """A queued ``image_to_3d`` job for one workflow picture, made by the job service like an API
+    submission's; a picture that cannot be named, or a request the service refuses, is a failed job."""
+    from pydantic import ValidationError
+
+    from shared.pipeline.service import new_job
+    from shared.schemas.api import JobCreate
+
+    providers = {"reconstruct": reconstruct_provider} if reconstruct_provider else {}
+    fields: dict[str, Any] = {"kind": "image_to_3d", "output_format": output_format,
+                              "with_texture": textured(output_format, with_texture)}
     try:
         check_workflow_request(output_format, with_texture)
-        request["images"] = [source_key(reference, objects, settings)]
-    except InvalidRequest as error:
+        body = JobCreate(**fields, images=[source_key(reference, objects, settings)], providers=providers)
+        record = new_job(body, settings, job_id=job_id)
+    except (InvalidRequest, ValidationError) as error:
         from shared.pipeline.runner import public_error
 
+        provider = reconstruct_provider or settings.default_image_reconstruct_provider
+        record = new_job_record("image_to_3d", {**fields, "quality_tier": "standard"}, {"reconstruct": provider},
+                                job_id=job_id)
         record.update(status=Status.FAILED.value, error={**public_error(error), "stage": "queued"},
                       message=f"failed: {error}", completed_at=record["created_at"])
+    record["request"]["source"] = reference[:1024]
     return record
 
 
