@@ -135,6 +135,7 @@ def step_signatures(app: Celery, job: dict[str, Any]) -> list[Signature]:
     errback = app.signature(ERROR_TASK, args=(job["job_id"],))
     signatures = []
     for step in PIPELINES[job["kind"]]:
+        args: tuple[str, ...]
         options: dict[str, Any] = {"task_id": task_id(job["job_id"], step.task), "link_error": [errback],
                                    "ignore_result": True}
         task_name, args = step.task, (job["job_id"],)

@@ -101,8 +101,9 @@ def container_job_input(job_input: dict[str, Any]) -> ProcessingJobInput:
     providers = {stage: given[stage] for stage in stages if stage in given}
     options = {stage: all_options[stage] for stage in stages if stage in all_options}
     for stage, name in list(providers.items()):
-        if name in names(stage) and _is_cloud(stage, name):
-            inner = provider_class(stage, name).Options.model_validate(options.get(stage) or {})
+        cls = provider_class(stage, name) if name in names(stage) else None
+        if cls is not None and issubclass(cls, CloudProvider):
+            inner = cls.Options.model_validate(options.get(stage) or {})
             providers[stage], options[stage] = inner.provider, inner.options
     request["options"] = options
     return ProcessingJobInput.model_validate({**job_input, "kind": kind, "providers": providers, "request": request})
