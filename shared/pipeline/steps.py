@@ -86,7 +86,3 @@ PROVIDER_STAGES: dict[str, tuple[str, ...]] = {
     kind: tuple(step.provider_stage for step in steps if step.provider_stage) for kind, steps in PIPELINES.items()
 }
 """The provider stages of each job kind, in order: what a request may name in ``providers``."""
-
-
-def stage_progress(stage: str) -> tuple[int, int]:
-    return BY_STAGE[stage].progress

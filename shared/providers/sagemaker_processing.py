@@ -147,6 +147,7 @@ class SageMakerProcessing(CloudProvider):
         return client
 
     def submit(self, ctx: StageContext) -> str:
+        self.require_runtime(ctx.settings)  # a worker configured unlike the API fails the job saying what is missing
         return submit_processing_job(self._client(ctx.settings), ctx.settings, ctx.job_id, self.container_input(ctx),
                                      ctx.settings.resolved_object_store_url)
 
