@@ -2,15 +2,16 @@
 
 SageMaker starts it with the job in ``MMF_JOB_JSON`` (or, when too long for an environment value,
 at ``MMF_JOB_KEY`` in the bucket) and ``OBJECT_STORE_URL=s3://bucket[/prefix]``, as set by
-``shared.providers.sagemaker_processing.submit_processing_job``. The plan and env stages are the same functions
-the Celery workers run (their steps in ``shared.pipeline.steps``) against a context with no job store; the manifest of
-what it built is written last, as ``cloud_scene.json``, so the polling task can take its presence as
-proof that everything else is there (the job's ``manifest.json`` is the finalize stage's alone).
+``shared.providers.sagemaker_processing.submit_processing_job``. It runs the job's container steps
+(``container_steps``: the same stage functions the Celery workers run, from ``shared.pipeline.steps``)
+against a context with no job store.
 
-A text_to_3d / image_to_3d job runs only its reconstruct stage (the reconstructor the ``sagemaker``
-provider named): it reads the views the service already
-stored under ``jobs/<job_id>/views/`` and writes ``reconstruction.glb``, then ``cloud_reconstruction.json``
-(what was written, by which provider), last for the same reason.
+An env job plans and builds the scene; the manifest of what it built is written last, as
+``cloud_scene.json``, so the polling task can take its presence as proof that everything else is
+there (the job's ``manifest.json`` is the finalize stage's alone). A text_to_3d / image_to_3d job runs
+only its reconstruct stage (the reconstructor the ``sagemaker`` provider named): it reads the views
+the service already stored under ``jobs/<job_id>/views/`` and writes ``reconstruction.glb``, then
+``cloud_reconstruction.json`` (what was written, by which provider), last for the same reason.
 
 Exit status 0 means the scene's manifest (or the reconstruction marker) is written. On failure the status is 1,
 and the error goes to stderr (CloudWatch) and to ``/opt/ml/output/message``, which SageMaker returns as
