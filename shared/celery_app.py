@@ -19,7 +19,7 @@ from shared.config import Settings, get_settings
 
 TASK_MODULES = (
     "workers.orchestrator.tasks", "workers.env_gen.tasks", "workers.splat.tasks", "workers.asset_3d.tasks",
-    "workers.asset_3d.s3_tasks",
+    "workers.asset_3d.s3_tasks", "workers.cloud.tasks",
 )
 
 # kombu's Redis transport, keeping one Redis client per channel (see the module); plain redis:// only.
@@ -33,6 +33,7 @@ TASK_ROUTES = {
     "asset_3d.*": {"queue": queues.CPU},
     "s3_workflow.*": {"queue": queues.GPU},
     "splat.*": {"queue": queues.CPU},
+    "cloud.*": {"queue": queues.SAGEMAKER},
 }
 
 

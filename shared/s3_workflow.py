@@ -158,24 +158,19 @@ def check_workflow_request(output_format: str, with_texture: bool | None) -> Non
 
 def _run_stages(job_id: str) -> dict[str, Any]:
     """Run the image_to_3d stages here, one after the other; the job record as they left it."""
-    from shared.pipeline import assets
-    from shared.pipeline.finalize import FINALIZE_PROGRESS, finalize
     from shared.pipeline.runner import StageAlreadyFinished, StageSkipped, fail_job, run_stage
+    from shared.pipeline.steps import PIPELINES
 
-    stages = (("normalizing_images", assets.NORMALIZE_PROGRESS, assets.normalize_images),
-              ("reconstructing_3d", assets.RECONSTRUCT_PROGRESS, assets.reconstruct),
-              ("post_processing", assets.POSTPROCESS_PROGRESS, assets.post_process),
-              ("finalizing", FINALIZE_PROGRESS, finalize))
     jobs = get_job_store()
-    for number, (stage, progress, work) in enumerate(stages):
+    for number, step in enumerate(PIPELINES["image_to_3d"]):
         try:
-            run_stage(job_id, stage, progress, work, first=number == 0)
+            run_stage(job_id, step.stage, step.progress, step.function(), first=number == 0)
         except StageAlreadyFinished:
             continue  # a redelivered workflow task: this stage's work is done, the next ones may not be
         except StageSkipped:
             break  # a result-cache hit completed the job; a cancel or failure ended it
         except Exception as exc:
-            fail_job(job_id, exc, stage)
+            fail_job(job_id, exc, step.stage)
             break
     return jobs.get(job_id)
 
@@ -193,8 +188,10 @@ def run_workflow_job(job_id: str, doc_id: str | None, collection_name: str | Non
     key = (job["request"].get("images") or [None])[0]
     if job["status"] == Status.QUEUED and not objects.exists(key):
         from shared.pipeline.runner import fail_job
+        from shared.pipeline.steps import PIPELINES
 
-        fail_job(job_id, InvalidRequest(f"no object {key!r} in the store"), "normalizing_images")
+        first_stage = PIPELINES["image_to_3d"][0].stage
+        fail_job(job_id, InvalidRequest(f"no object {key!r} in the store"), first_stage)
         job = jobs.get(job_id)
     if job["status"] not in TERMINAL:
         job = _run_stages(job_id)

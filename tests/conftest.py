@@ -73,7 +73,9 @@ def moto_server():
     import httpx
 
     port = stack.free_port()
-    binary = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    # The moto installed with this interpreter (the one requirements-dev.txt pins), before any on PATH.
+    own = Path(sys.executable).with_name("moto_server")
+    binary = str(own) if own.exists() else shutil.which("moto_server") or str(own)
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
     service = stack.spawn("moto", [binary, "-H", "127.0.0.1", "-p", str(port)], env, _DATA_DIR / "logs")
     endpoint = f"http://127.0.0.1:{port}"

@@ -86,6 +86,7 @@ def test_api_and_workers_import_light_and_connect_to_nothing():
         "def refuse(*a, **k): raise AssertionError('connected at import time')\n"
         "socket.socket.connect = refuse\n"
         "import apps.api.main, workers.orchestrator.tasks, workers.env_gen.tasks, workers.splat.tasks\n"
+        "import workers.asset_3d.tasks, workers.cloud.tasks\n"
         "from shared.providers import registry\n"
         "[registry.provider_class(*key) for key in registry.PROVIDERS]\n"
         "heavy = [m for m in ('torch', 'diffusers', 'trimesh', 'pymongo', 'boto3', 'av', 'pycolmap', 'gsplat',\n"

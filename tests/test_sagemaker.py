@@ -21,19 +21,19 @@ import trimesh
 from botocore.awsrequest import AWSResponse
 
 from shared.cloud.sagemaker import (
-    JOB_INPUT_ARTIFACT,
     MAX_ENV_VALUE_CHARS,
     SageMakerConfigError,
     check_image_uri,
     describe,
     processing_job_name,
     sagemaker_client,
-    submit_processing_job,
 )
 from shared.config import Settings
 from shared.jobs.base import new_job_record
-from shared.pipeline.env import CLOUD_SCENE, SCENE_PROGRESS, generate_scene_in_cloud
+from shared.pipeline.cloud import run_in_cloud
+from shared.pipeline.env import SCENE_PROGRESS
 from shared.providers.registry import provider_class
+from shared.providers.sagemaker_processing import CLOUD_SCENE, JOB_INPUT_ARTIFACT, submit_processing_job
 from shared.schemas.manifest import artifact_files, validate_manifest
 from shared.storage.factory import open_object_store
 from shared.storage.s3 import S3ObjectStore
@@ -309,10 +309,13 @@ def test_cloud_stage_records_the_containers_scene(moto_server, bucket, tmp_path)
     finished = run_entrypoint(environment, moto_server, tmp_path)
     assert finished.returncode == 0, finished.stderr
 
-    assert generate_scene_in_cloud(ctx) is True
+    assert run_in_cloud(ctx, "env") is True
     job = jobs.get(record["job_id"])
     scene = job["artifacts"]["scene.glb"]
     assert scene["key"] == f"jobs/{record['job_id']}/scene.glb"
     assert ctx.objects.size(scene["key"]) == scene["bytes"] > 0
     assert any("SageMaker processing job" in note for note in job["notes"])
     assert len(client.sent) == 1  # the stage found the job already submitted: no second job
+    # What it submitted is recorded: a later delivery polls that job instead of submitting again.
+    assert job["details"]["cloud_jobs"] == {
+        "generating_scene": {"provider": "sagemaker", "handle": processing_job_name(record["job_id"])}}

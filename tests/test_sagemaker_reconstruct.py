@@ -17,25 +17,38 @@ from botocore.awsrequest import AWSResponse
 
 from shared import queues
 from shared.cloud import sagemaker as cloud
-from shared.cloud.sagemaker import ProcessingJobInput, container_job_input, processing_job_name
-from shared.errors import ProviderError, ProviderUnavailable
+from shared.cloud.sagemaker import processing_job_name
+from shared.errors import JobCanceled, ProviderError, ProviderUnavailable
+from shared.jobs import Status
 from shared.jobs.base import new_job_record
 from shared.pipeline.assets import (
-    CLOUD_RECONSTRUCTION,
     IMAGES_PROGRESS,
     POSTPROCESS_PROGRESS,
     RECONSTRUCT_PROGRESS,
     RECONSTRUCTION,
     generate_images,
     post_process,
-    reconstruct_in_cloud,
 )
+from shared.pipeline.cloud import run_in_cloud
+from shared.pipeline.context import StageContext
+from shared.providers.cloud import CLOUD_TASK
 from shared.providers.registry import provider_class
+from shared.providers.sagemaker_processing import (
+    CLOUD_RECONSTRUCTION,
+    ProcessingJobInput,
+    container_job_input,
+    submit_processing_job,
+)
 from shared.storage.factory import open_object_store
 from tests.stage_jobs import StageJob
 from tests.test_sagemaker import bucket, recording_client, run_entrypoint, sm_settings, submitted_environment
 
 __all__ = ["bucket"]  # the fixture, imported so pytest finds it here
+
+
+def reconstruct_in_cloud(ctx: StageContext) -> bool:
+    """The reconstruct stage as the cloud task runs it for a job whose reconstructor is a cloud provider."""
+    return run_in_cloud(ctx, "reconstruct")
 
 
 class CloudAssetJob(StageJob):
@@ -119,8 +132,8 @@ def test_the_stage_waits_while_running_and_fails_with_sagemakers_reason(moto_ser
     client = cloud.sagemaker_client(job.settings)
     name = processing_job_name(job.job_id)
     # Submitted for real (moto); from then on SageMaker's answers about it are the case's.
-    assert cloud.submit_processing_job(client, job.settings, job.job_id, ctx.job,
-                                       job.settings.resolved_object_store_url) == name
+    assert submit_processing_job(client, job.settings, job.job_id, ctx.job,
+                                 job.settings.resolved_object_store_url) == name
     answer = {"ProcessingJobName": name, "ProcessingJobStatus": status, "ResponseMetadata": {}}
     if done is None:
         answer.update(FailureReason="AlgorithmError: exit 1", ExitMessage="mmf processing job failed: boom")
@@ -134,6 +147,33 @@ def test_the_stage_waits_while_running_and_fails_with_sagemakers_reason(moto_ser
     else:
         assert reconstruct_in_cloud(ctx) is False
         assert status in job.jobs.get(job.job_id)["message"]
+
+
+def test_a_canceled_job_stops_its_processing_job_and_a_redelivery_does_not_submit_again(
+        moto_server, bucket, tmp_path, monkeypatch):
+    job = cloud_job(moto_server, bucket, tmp_path, {"provider": "stub"})
+    client = recording_client(job.settings)
+    name = processing_job_name(job.job_id)
+    running = {"ProcessingJobName": name, "ProcessingJobStatus": "InProgress", "ResponseMetadata": {}}
+    client.meta.events.register("before-call.sagemaker.DescribeProcessingJob",
+                                lambda **_: (AWSResponse("https://sagemaker", 200, {}, None), running)
+                                if client.sent else None)
+    stopped: list[dict[str, Any]] = []
+    client.meta.events.register("before-send.sagemaker.StopProcessingJob",
+                                lambda request, **_: stopped.append(json.loads(request.body)))
+    monkeypatch.setattr(cloud, "sagemaker_client", lambda settings: client)
+
+    assert reconstruct_in_cloud(job.context("reconstructing_3d", RECONSTRUCT_PROGRESS)) is False
+    assert len(client.sent) == 1
+    assert job.record["details"]["cloud_jobs"] == {"reconstructing_3d": {"provider": "sagemaker", "handle": name}}
+    # A redelivered poll reads the handle from the record: it neither creates nor looks for a job by name.
+    assert reconstruct_in_cloud(job.context("reconstructing_3d", RECONSTRUCT_PROGRESS)) is False
+    assert len(client.sent) == 1 and stopped == []
+
+    job.jobs.transition(job.job_id, Status.CANCELED)
+    with pytest.raises(JobCanceled):
+        reconstruct_in_cloud(job.context("reconstructing_3d", RECONSTRUCT_PROGRESS))
+    assert stopped == [{"ProcessingJobName": name}]
 
 
 def _record(kind: str, providers: dict[str, str], options: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -181,7 +221,7 @@ def test_processing_job_input_checks_providers_per_kind(kind, providers, error):
 
 def test_the_provider_runs_on_the_sagemaker_queue_and_needs_the_cloud_configured(moto_server):
     cls = provider_class("reconstruct", "sagemaker")
-    assert (cls.queue, cls.task) == (queues.SAGEMAKER, "asset_3d.reconstruct_cloud")
+    assert (cls.queue, cls.task) == (queues.SAGEMAKER, CLOUD_TASK)
     cls.check_available(sm_settings(moto_server, object_store_url="s3://bucket/prefix"))
     with pytest.raises(ProviderUnavailable, match="needs an S3 object store"):
         cls.check_available(sm_settings(moto_server, object_store_url="/tmp/objects"))
@@ -192,8 +232,10 @@ def test_the_provider_runs_on_the_sagemaker_queue_and_needs_the_cloud_configured
     from shared.pipeline.chains import step_signatures
 
     steps = step_signatures(app, _record("text_to_3d", {"images": "stub", "reconstruct": "sagemaker"}))
-    assert [(s.task, s.options.get("queue")) for s in steps[:2]] == [
-        ("asset_3d.generate_images", queues.CPU), ("asset_3d.reconstruct_cloud", queues.SAGEMAKER)]
+    assert [(s.task, s.args[1:], s.options.get("queue")) for s in steps[:2]] == [
+        ("asset_3d.generate_images", (), queues.CPU), (CLOUD_TASK, ("reconstructing_3d",), queues.SAGEMAKER)]
+    # The task id stays the step's: the job record lists the same ids whichever provider runs the step.
+    assert steps[1].options["task_id"].endswith(":asset_3d.reconstruct")
 
 
 def test_unconfigured_cloud_reconstructor_is_422_at_submit(client):

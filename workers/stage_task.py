@@ -1,4 +1,5 @@
-"""The adapter every stage task uses: run a ``shared.pipeline`` function as one Celery task."""
+"""The adapter every stage task uses: run a ``shared.pipeline`` function as one Celery task; and the
+stage tasks themselves, defined from the step table (``shared.pipeline.steps``)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from celery import Task, states
+from celery import Celery, Task, states
 from celery.exceptions import Ignore
 
 from shared.config import get_settings
 from shared.errors import is_transient
 from shared.pipeline.context import StageContext
 from shared.pipeline.runner import StageSkipped, run_stage
+from shared.pipeline.steps import FIRST_STEPS, STEPS, Step
 
 log = logging.getLogger(__name__)
 
@@ -47,3 +49,21 @@ def run_stage_task(
             countdown = min(settings.transient_backoff_s * 2**retries, 600) * random.uniform(0.8, 1.2)
             raise task.retry(exc=exc, countdown=countdown, max_retries=settings.transient_max_retries) from exc
         raise
+
+
+def define_stage_tasks(app: Celery, group: str) -> dict[str, Task]:
+    """Register the task of every step whose task is in ``group`` (``<group>.<name>``), by task name.
+
+    Each runs its step's function over its progress range; the first step of a job kind claims the job.
+    """
+    return {step.task: _stage_task(app, step) for step in STEPS if step.task.partition(".")[0] == group}
+
+
+def _stage_task(app: Celery, step: Step) -> Task:
+    first = step in FIRST_STEPS
+
+    def run(task: Task, job_id: str) -> Any:
+        return run_stage_task(task, job_id, step.stage, step.progress, step.function(), first=first)
+
+    run.__name__ = run.__qualname__ = step.task.partition(".")[2]
+    return app.task(name=step.task, bind=True)(run)

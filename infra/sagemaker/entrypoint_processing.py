@@ -2,15 +2,16 @@
 
 SageMaker starts it with the job in ``MMF_JOB_JSON`` (or, when too long for an environment value,
 at ``MMF_JOB_KEY`` in the bucket) and ``OBJECT_STORE_URL=s3://bucket[/prefix]``, as set by
-``shared.cloud.sagemaker.submit_processing_job``. The plan and env stages are the same functions the
-Celery workers run (``shared.pipeline.env``) against a context with no job store; the manifest of
-what it built is written last, as ``cloud_scene.json``, so the polling task can take its presence as
-proof that everything else is there (the job's ``manifest.json`` is the finalize stage's alone).
+``shared.providers.sagemaker_processing.submit_processing_job``. It runs the job's container steps
+(``container_steps``: the same stage functions the Celery workers run, from ``shared.pipeline.steps``)
+against a context with no job store.
 
-A text_to_3d / image_to_3d job runs only its reconstruct stage (``shared.pipeline.assets.reconstruct``,
-with the reconstructor the ``sagemaker`` provider named): it reads the views the service already
-stored under ``jobs/<job_id>/views/`` and writes ``reconstruction.glb``, then ``cloud_reconstruction.json``
-(what was written, by which provider), last for the same reason.
+An env job plans and builds the scene; the manifest of what it built is written last, as
+``cloud_scene.json``, so the polling task can take its presence as proof that everything else is
+there (the job's ``manifest.json`` is the finalize stage's alone). A text_to_3d / image_to_3d job runs
+only its reconstruct stage (the reconstructor the ``sagemaker`` provider named): it reads the views
+the service already stored under ``jobs/<job_id>/views/`` and writes ``reconstruction.glb``, then
+``cloud_reconstruction.json`` (what was written, by which provider), last for the same reason.
 
 Exit status 0 means the scene's manifest (or the reconstruction marker) is written. On failure the status is 1,
 and the error goes to stderr (CloudWatch) and to ``/opt/ml/output/message``, which SageMaker returns as
@@ -28,26 +29,31 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
-from shared.cloud.sagemaker import ASSET_KINDS, ProcessingJobInput, SageMakerConfigError, processing_job_name
+from shared.cloud.sagemaker import SageMakerConfigError, processing_job_name
 from shared.config import Settings, get_settings
 from shared.errors import InvalidRequest, MMFError, ProviderError, validation_detail
-from shared.jobs.base import utcnow
-from shared.pipeline.assets import CLOUD_RECONSTRUCTION, RECONSTRUCTION, reconstruct
+from shared.jobs.base import JobRecord, utcnow
+from shared.pipeline.assets import RECONSTRUCTION
 from shared.pipeline.context import JobArtifacts, job_key
-from shared.pipeline.env import CLOUD_SCENE, generate_scene, plan_scene
 from shared.pipeline.finalize import build_manifest
+from shared.pipeline.steps import Step
+from shared.providers.sagemaker_processing import (
+    ASSET_KINDS,
+    CLOUD_RECONSTRUCTION,
+    CLOUD_SCENE,
+    ProcessingJobInput,
+    container_steps,
+)
 from shared.schemas.manifest import validate_manifest
 from shared.storage.base import ObjectInfo, ObjectStore
 from shared.storage.factory import open_object_store
 
 EXIT_MESSAGE_FILE = Path("/opt/ml/output/message")
 EXIT_MESSAGE_MAX_BYTES = 1024
-STAGES = (("planning", plan_scene), ("generating_scene", generate_scene))
-ASSET_STAGES = (("reconstructing_3d", reconstruct),)
 
 
 class ProcessingContext(JobArtifacts):
@@ -58,7 +64,7 @@ class ProcessingContext(JobArtifacts):
     """
 
     def __init__(self, job: dict[str, Any], objects: ObjectStore, settings: Settings, workdir: Path) -> None:
-        self.job = job
+        self.job = cast(JobRecord, job)  # the job as sent: fields the container does not read may be cut
         self.objects = objects
         self.settings = settings
         self.workdir = workdir
@@ -110,13 +116,13 @@ def load_job(settings: Settings, objects: ObjectStore) -> dict[str, Any]:
         raise InvalidRequest(f"the job JSON is not a processing job input: {details}") from None
 
 
-def _run_stages(ctx: ProcessingContext, stages) -> dict[str, float]:
+def _run_stages(ctx: ProcessingContext, steps: tuple[Step, ...]) -> dict[str, float]:
     timings: dict[str, float] = {}
-    for stage, work in stages:
-        ctx.stage = stage
+    for step in steps:
+        ctx.stage = step.stage
         started = time.perf_counter()
-        work(ctx)
-        timings[stage] = round(time.perf_counter() - started, 3)
+        step.function()(ctx)
+        timings[step.stage] = round(time.perf_counter() - started, 3)
     return timings
 
 
@@ -124,7 +130,7 @@ def run_reconstruction(job: dict[str, Any], objects: ObjectStore, settings: Sett
                        workdir: Path) -> dict[str, Any]:
     """Mesh the stored views, then write and return the marker that says ``reconstruction.glb`` is complete."""
     ctx = ProcessingContext(job, objects, settings, workdir)
-    timings = _run_stages(ctx, ASSET_STAGES)
+    timings = _run_stages(ctx, container_steps(job["kind"]))
     provider = job["providers"]["reconstruct"]
     if RECONSTRUCTION not in ctx.written:
         raise ProviderError(f"reconstruct provider {provider!r} finished without writing {RECONSTRUCTION}")
@@ -151,11 +157,11 @@ def run_job(job: dict[str, Any], objects: ObjectStore, settings: Settings, workd
     if job.get("kind") in ASSET_KINDS:
         return run_reconstruction(job, objects, settings, workdir)
     ctx = ProcessingContext(job, objects, settings, workdir)
-    timings = _run_stages(ctx, STAGES)
+    timings = _run_stages(ctx, container_steps(job["kind"]))
     if "scene.glb" not in ctx.written:
         raise ProviderError(f"env provider {job['providers']['env']!r} finished without writing scene.glb")
-    record = {
-        **job,
+    record: JobRecord = {
+        **job,  # type: ignore[typeddict-item]  # the job as the worker sent it: a JobRecord cut to what runs here
         "artifacts": {name: info.as_dict() for name, info in ctx.written.items()},
         "timings": timings,
         "notes": ctx.notes,

@@ -15,6 +15,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from shared.errors import FormatUnavailable, InvalidRequest, ProviderError
+from shared.pipeline import steps
 from shared.pipeline.context import StageContext
 from shared.providers import registry
 from shared.providers.base import ImageGenerator, Reconstructor
@@ -26,14 +27,12 @@ if TYPE_CHECKING:
     from shared.assets.images import Hint, Normalised
     from shared.assets.views import View
 
-IMAGES_PROGRESS = (0, 30)
-NORMALIZE_PROGRESS = (0, 30)
-RECONSTRUCT_PROGRESS = (30, 70)
-POSTPROCESS_PROGRESS = (70, 90)
+IMAGES_PROGRESS = steps.GENERATE_IMAGES.progress
+NORMALIZE_PROGRESS = steps.NORMALIZE_IMAGES.progress
+RECONSTRUCT_PROGRESS = steps.RECONSTRUCT.progress
+POSTPROCESS_PROGRESS = steps.POST_PROCESS.progress
 MAX_IMAGES = 8
 RECONSTRUCTION = "reconstruction.glb"
-# Written last by the SageMaker container after reconstruction.glb: its presence means the mesh is complete.
-CLOUD_RECONSTRUCTION = "cloud_reconstruction.json"
 URL_SCHEMES = ("https://", "http://")
 
 
@@ -179,39 +178,11 @@ def reconstruct(ctx: StageContext) -> None:
     ctx.report(1.0, "reconstruction stored")
 
 
-def reconstruct_in_cloud(ctx: StageContext) -> bool:
-    """Submit the SageMaker Processing job (once per job) or look at it; True once its mesh is recorded.
-
-    The container reads the views this job's first stage stored and writes ``reconstruction.glb``, then
-    ``cloud_reconstruction.json``. The caller re-schedules itself while this returns False: a worker never
-    sleeps on a cloud job.
-    """
-    from shared.cloud import sagemaker
-    from shared.pipeline.context import job_key
-
-    name = sagemaker.completed_processing_job(ctx, ctx.job)
-    if name is None:
-        return False
-    if not ctx.objects.exists(job_key(ctx.job_id, CLOUD_RECONSTRUCTION)):
-        raise ProviderError(f"SageMaker processing job {name} completed without writing {CLOUD_RECONSTRUCTION}")
-    marker = ctx.read_json_artifact(CLOUD_RECONSTRUCTION)
-    info = (marker.get("artifacts") or {}).get(RECONSTRUCTION)
-    key = job_key(ctx.job_id, RECONSTRUCTION)
-    if not info or info.get("key") != key or not ctx.objects.exists(key) or ctx.objects.size(key) != info.get("bytes"):
-        raise ProviderError(f"SageMaker processing job {name} completed without a complete {RECONSTRUCTION}")
-    ctx.jobs.add_artifacts(ctx.job_id, {RECONSTRUCTION: info})
-    for note in marker.get("notes") or []:
-        ctx.note(note)
-    ctx.note(f"mesh reconstructed by {marker.get('provider', '?')!r} in SageMaker processing job {name}")
-    ctx.report(1.0, "reconstruction stored")
-    return True
-
-
 def _read_reconstruction(ctx: StageContext) -> trimesh.Trimesh | trimesh.Scene:
     """The raw mesh as one ``Trimesh``, or the scene when it holds several parts (named, one material
     each: a factory's model); a file that is no GLB with triangles fails the stage saying so.
 
-    The file may come from outside this process (a SageMaker container, a provider's own exporter), cut
+    The file may come from outside this process (a cloud provider's job, a provider's own exporter), cut
     short or inconsistent: trimesh's parser then fails with whatever its JSON, struct or numpy step raised
     ("Unterminated string…", "cannot reshape…"), which would reach the client as an internal error.
     """

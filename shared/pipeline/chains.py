@@ -1,4 +1,4 @@
-"""Which tasks make up each job kind, and the Celery chain that runs them.
+"""The Celery chain that runs a job's steps (``shared.pipeline.steps``), and the providers it runs.
 
 Signatures are built by task name, so the sender (the API) imports no worker module. Task ids are
 derived from the job id: the job record can list them before anything is sent.
@@ -6,7 +6,6 @@ derived from the job id: the job record can list them before anything is sent.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -18,52 +17,9 @@ from shared.assets.segment_options import SEGMENT_OPTIONS, SegmentOptions
 from shared.config import Settings
 from shared.errors import InvalidOptions, InvalidRequest, validation_detail
 from shared.jobs import JobRecord
+from shared.pipeline.steps import PIPELINES, PROVIDER_STAGES
 from shared.providers.base import Provider
 from shared.providers.registry import provider_class
-
-
-@dataclass(frozen=True)
-class Step:
-    task: str
-    stage: str
-    """The job stage the task runs (its timing is recorded under this name when it finishes)."""
-    provider_stage: str | None = None
-    """The stage whose provider decides this step's queue; None runs on the task's routed queue."""
-
-
-PIPELINES: dict[str, tuple[Step, ...]] = {
-    "env": (
-        Step("orchestrator.plan", "planning"),
-        Step("env_gen.run_env", "generating_scene", "env"),
-        Step("orchestrator.finalize", "finalizing"),
-    ),
-    "text_to_3d": (
-        Step("asset_3d.generate_images", "generating_images", "images"),
-        Step("asset_3d.reconstruct", "reconstructing_3d", "reconstruct"),
-        Step("asset_3d.post_process", "post_processing"),
-        Step("orchestrator.finalize", "finalizing"),
-    ),
-    "image_to_3d": (
-        Step("asset_3d.normalize_images", "normalizing_images"),
-        Step("asset_3d.reconstruct", "reconstructing_3d", "reconstruct"),
-        Step("asset_3d.post_process", "post_processing"),
-        Step("orchestrator.finalize", "finalizing"),
-    ),
-    "splat": (
-        Step("splat.extract_frames", "extracting_frames"),
-        Step("splat.structure_from_motion", "structure_from_motion"),
-        Step("splat.train", "training_splats", "train"),
-        Step("splat.convert", "converting"),
-        Step("orchestrator.finalize", "finalizing"),
-    ),
-}
-
-PROVIDER_STAGES: dict[str, tuple[str, ...]] = {
-    "env": ("plan", "env"),
-    "text_to_3d": ("images", "reconstruct"),
-    "image_to_3d": ("reconstruct",),
-    "splat": ("train",),
-}
 
 # Options of a job's stages that run no provider, by kind: validated at submit like a provider's.
 STAGE_OPTIONS: dict[str, dict[str, type[BaseModel]]] = {
@@ -180,16 +136,18 @@ def step_signatures(app: Celery, job: JobRecord) -> list[Signature]:
     errback = app.signature(ERROR_TASK, args=(job["job_id"],))
     signatures = []
     for step in PIPELINES[job["kind"]]:
+        args: tuple[str, ...]
         options: dict[str, Any] = {"task_id": task_id(job["job_id"], step.task), "link_error": [errback],
                                    "ignore_result": True}
-        task_name = step.task
+        task_name, args = step.task, (job["job_id"],)
         if step.provider_stage:
             provider = provider_class(step.provider_stage, job["providers"][step.provider_stage])
-            task_name = provider.task or step.task
+            if provider.task:  # a task of the provider's own (the cloud one) serves many stages: it is told which
+                task_name, args = provider.task, (job["job_id"], step.stage)
             options["queue"] = provider.queue
             if provider.queue not in queues.ALL_QUEUES:
                 raise ValueError(f"provider for {step.provider_stage!r} names unknown queue {provider.queue!r}")
-        signatures.append(app.signature(task_name, args=(job["job_id"],), immutable=True, **options))
+        signatures.append(app.signature(task_name, args=args, immutable=True, **options))
     return signatures
 
 

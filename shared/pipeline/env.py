@@ -5,17 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from shared.errors import InvalidPlan, ProviderError, validation_detail
+from shared.errors import InvalidPlan, validation_detail
+from shared.pipeline import steps
 from shared.pipeline.context import StageContext
 from shared.providers import registry
 from shared.providers.base import EnvGenerator, Planner
-from shared.schemas.manifest import artifact_files
 
-PLAN_PROGRESS = (0, 10)
-SCENE_PROGRESS = (10, 90)
-# Written last by the SageMaker container: the manifest of the scene it built. Its presence means the
-# scene is complete; the job's own manifest.json is written by the finalize stage alone.
-CLOUD_SCENE = "cloud_scene.json"
+PLAN_PROGRESS = steps.PLAN.progress
+SCENE_PROGRESS = steps.GENERATE_SCENE.progress
 
 
 def validated_plan(plan: dict[str, Any]) -> dict[str, Any]:
@@ -41,26 +38,6 @@ def plan_scene(ctx: StageContext) -> None:
         plan = planner.plan(ctx, request.get("prompt") or "", request.get("seed") or 0)
     ctx.report(0.9, "plan ready")
     ctx.put_artifact("plan.json", json.dumps(plan, indent=2, sort_keys=True).encode(), "application/json")
-
-
-def generate_scene_in_cloud(ctx: StageContext) -> bool:
-    """Submit the SageMaker Processing job (once per job) or look at it; True once its scene is recorded.
-
-    The caller re-schedules itself while this returns False: a worker never sleeps on a cloud job.
-    """
-    from shared.cloud import sagemaker
-
-    job_input = {**ctx.job, "request": {**ctx.request, "plan": ctx.read_json_artifact("plan.json")}}
-    name = sagemaker.completed_processing_job(ctx, job_input)
-    if name is None:
-        return False
-    built = ctx.read_json_artifact(CLOUD_SCENE)
-    produced = {n: info for n, info in artifact_files(built).items() if n != "plan.json"}
-    if "scene.glb" not in produced:
-        raise ProviderError(f"SageMaker processing job {name} completed without a scene.glb")
-    ctx.jobs.add_artifacts(ctx.job_id, produced)
-    ctx.note(f"scene built by SageMaker processing job {name}")
-    return True
 
 
 def generate_scene(ctx: StageContext) -> None:

@@ -8,13 +8,13 @@ from typing import Any
 from shared import metrics
 from shared.jobs import JobRecord, Status
 from shared.jobs.base import utcnow
-from shared.pipeline import webhooks
+from shared.pipeline import steps, webhooks
 from shared.pipeline.context import StageContext, job_key
 from shared.providers.registry import provider_class
 from shared.schemas.manifest import validate_manifest
 from shared.version import CODE_VERSION
 
-FINALIZE_PROGRESS = (90, 100)
+FINALIZE_PROGRESS = steps.FINALIZE.progress
 MANIFEST = "manifest.json"
 
 

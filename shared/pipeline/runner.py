@@ -24,20 +24,15 @@ from shared.jobs.base import TERMINAL
 from shared.pipeline import webhooks
 from shared.pipeline.cache import serve_from_cache
 from shared.pipeline.context import StageContext
+from shared.pipeline.steps import PROVIDER_STAGE
 from shared.storage import get_object_store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-# Which provider stage does the work of each job stage (for metrics labels).
-PROVIDER_STAGE = {
-    "planning": "plan", "generating_scene": "env", "training_splats": "train",
-    "generating_images": "images", "reconstructing_3d": "reconstruct",
-}
-
-
 def stage_provider(job: JobRecord, stage: str) -> str | None:
+    """The provider doing the work of ``stage`` (for metrics labels); None for a stage that runs none."""
     return (job.get("providers") or {}).get(PROVIDER_STAGE.get(stage, ""))
 
 

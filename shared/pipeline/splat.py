@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import InvalidRequest
+from shared.pipeline import steps
 from shared.pipeline.context import StageContext, job_key
 from shared.providers import registry
 from shared.providers.base import SplatTrainer
@@ -22,10 +23,10 @@ if TYPE_CHECKING:
     from shared.splat.frames import Frame, FrameLimits, Sampling
     from shared.splat.ply import Gaussians
 
-EXTRACT_PROGRESS = (0, 10)
-SFM_PROGRESS = (10, 35)
-TRAIN_PROGRESS = (35, 80)
-CONVERT_PROGRESS = (80, 90)
+EXTRACT_PROGRESS = steps.EXTRACT_FRAMES.progress
+SFM_PROGRESS = steps.STRUCTURE_FROM_MOTION.progress
+TRAIN_PROGRESS = steps.TRAIN_SPLATS.progress
+CONVERT_PROGRESS = steps.CONVERT_SPLATS.progress
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 
 

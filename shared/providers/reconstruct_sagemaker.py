@@ -1,8 +1,8 @@
 """The cloud reconstructor: the mesh is made inside a SageMaker Processing job, not in this process.
 
-Choosing it routes the reconstruct stage of a text_to_3d / image_to_3d job to the ``sagemaker``
-queue, whose task submits and polls the processing job (``shared.cloud.sagemaker``). The container
-reads the views the first stage already normalised into the object store and writes
+Choosing it sends the reconstruct stage of a text_to_3d / image_to_3d job to the cloud task on the
+``sagemaker`` queue, which submits and polls the processing job (``shared.providers.cloud``). The
+container reads the views the first stage already normalised into the object store and writes
 ``reconstruction.glb`` next to them; post-processing then runs here as usual. Which reconstructor
 the container runs, and with which options, is this provider's options, checked at submit.
 """
@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from shared import queues
 from shared.errors import ProviderError
+from shared.pipeline.context import job_key
 from shared.providers.base import Reconstructor
-from shared.providers.registry import InnerProviderOptions
+from shared.providers.cloud import InnerProviderOptions
+from shared.providers.sagemaker_processing import CLOUD_RECONSTRUCTION, SageMakerProcessing
 
 if TYPE_CHECKING:
     import trimesh
@@ -31,20 +32,27 @@ class SageMakerReconstructOptions(InnerProviderOptions):
     provider: str = Field("relief", description="The reconstruct provider the processing container runs.")
 
 
-class SageMakerReconstructor(Reconstructor):
-    name = "sagemaker"
-    queue = queues.SAGEMAKER
-    task = "asset_3d.reconstruct_cloud"
+class SageMakerReconstructor(SageMakerProcessing, Reconstructor):
+    label = "sagemaker reconstruct"
     Options = SageMakerReconstructOptions
 
-    @classmethod
-    def check_available(cls, settings) -> None:
-        from shared.cloud.sagemaker import check_available
+    def collect(self, ctx: StageContext, handle: str) -> None:
+        """Record ``reconstruction.glb`` as the container's marker describes it, once the object matches."""
+        from shared.pipeline.assets import RECONSTRUCTION
 
-        check_available(settings, "sagemaker reconstruct")
+        if not ctx.objects.exists(job_key(ctx.job_id, CLOUD_RECONSTRUCTION)):
+            raise ProviderError(f"SageMaker processing job {handle} completed without writing {CLOUD_RECONSTRUCTION}")
+        marker = ctx.read_json_artifact(CLOUD_RECONSTRUCTION)
+        info = (marker.get("artifacts") or {}).get(RECONSTRUCTION)
+        key = job_key(ctx.job_id, RECONSTRUCTION)
+        if (not info or info.get("key") != key or not ctx.objects.exists(key)
+                or ctx.objects.size(key) != info.get("bytes")):
+            raise ProviderError(f"SageMaker processing job {handle} completed without a complete {RECONSTRUCTION}")
+        ctx.jobs.add_artifacts(ctx.job_id, {RECONSTRUCTION: info})
+        for note in marker.get("notes") or []:
+            ctx.note(note)
+        ctx.note(f"mesh reconstructed by {marker.get('provider', '?')!r} in SageMaker processing job {handle}")
+        ctx.report(1.0, "reconstruction stored")
 
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
-        raise ProviderError(
-            "the sagemaker reconstruct provider runs as a SageMaker Processing job, submitted and watched by "
-            f"{self.task!r} on the sagemaker queue; it cannot reconstruct in-process"
-        )
+        raise self.not_in_process()

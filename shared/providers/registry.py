@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from typing import Any, ClassVar, TypeVar
-
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any, TypeVar
 
 from shared.errors import UnknownProvider
 from shared.providers.base import Provider
@@ -68,28 +66,6 @@ def registered() -> dict[tuple[str, str], str]:
 def names(stage: str) -> list[str]:
     """Provider names registered for a stage, sorted."""
     return sorted(name for (s, name) in registered() if s == stage)
-
-
-class InnerProviderOptions(BaseModel):
-    """Options of a cloud provider: the local provider its container runs (registered, not the cloud
-    provider itself) and that provider's options, checked at submit. A subclass sets ``stage`` and the
-    ``provider`` field's default."""
-
-    model_config = ConfigDict(extra="forbid")
-    stage: ClassVar[str]
-    cloud_name: ClassVar[str] = "sagemaker"
-
-    provider: str
-    options: dict[str, Any] = Field(default_factory=dict, description="That provider's options.")
-
-    @model_validator(mode="after")
-    def _runnable_inside(self) -> InnerProviderOptions:
-        if self.provider == self.cloud_name:
-            raise ValueError(f"the processing container cannot run the {self.cloud_name} provider itself")
-        if self.provider not in names(self.stage):
-            raise ValueError(f"unknown {self.stage} provider {self.provider!r} (known: {', '.join(names(self.stage))})")
-        provider_class(self.stage, self.provider).Options.model_validate(self.options)
-        return self
 
 
 @cache

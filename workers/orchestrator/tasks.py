@@ -1,4 +1,5 @@
-"""Orchestrator tasks: plan an environment, finalize any job, record a failed one."""
+"""Orchestrator tasks: plan an environment and finalize any job (steps of ``shared.pipeline.steps``), record
+a failed one, re-send lost jobs, deliver webhooks."""
 
 from __future__ import annotations
 
@@ -10,21 +11,12 @@ from shared.config import get_settings
 from shared.errors import MMFError
 from shared.jobs import get_job_store
 from shared.jobs.base import utcnow
-from shared.pipeline import env, webhooks
-from shared.pipeline.finalize import FINALIZE_PROGRESS, finalize
+from shared.pipeline import webhooks
 from shared.pipeline.reconcile import reconcile
 from shared.pipeline.runner import fail_job
-from workers.stage_task import run_stage_task
+from workers.stage_task import define_stage_tasks
 
-
-@app.task(name="orchestrator.plan", bind=True)
-def plan(self, job_id: str) -> None:
-    run_stage_task(self, job_id, "planning", env.PLAN_PROGRESS, env.plan_scene, first=True)
-
-
-@app.task(name="orchestrator.finalize", bind=True)
-def finalize_job(self, job_id: str) -> dict[str, Any]:
-    return run_stage_task(self, job_id, "finalizing", FINALIZE_PROGRESS, finalize)
+TASKS = define_stage_tasks(app, "orchestrator")  # plan and finalize, from shared.pipeline.steps
 
 
 @app.task(name="orchestrator.reconcile", ignore_result=True)

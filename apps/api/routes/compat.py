@@ -10,7 +10,7 @@ manifest) is reported as ``post_processing``, its last step there.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import StreamingResponse
@@ -30,6 +30,7 @@ from apps.api.routes.generations import (
 )
 from shared.errors import validation_detail
 from shared.pipeline.service import submit_job
+from shared.pipeline.steps import PIPELINES
 from shared.schemas.api import JobCreate
 
 router = APIRouter(prefix="/3d", tags=["compatibility"])
@@ -39,11 +40,10 @@ IdempotencyKey = Annotated[str | None, Header(max_length=IDEMPOTENCY_KEY_MAX_CHA
 OutputFormat = Literal["glb", "obj", "ply", "stl", "fbx", "usdz"]
 QualityTier = Literal["standard", "high"]
 CompatState = Literal["queued", "generating_images", "reconstructing_3d", "post_processing", "completed", "failed"]
-RUNNING_STATES: dict[str | None, CompatState] = {
-    "generating_images": "generating_images", "normalizing_images": "generating_images",
-    "reconstructing_3d": "reconstructing_3d", "post_processing": "post_processing", "finalizing": "post_processing",
-}
 ASSET_KINDS = ("text_to_3d", "image_to_3d")
+RUNNING_STATES: dict[str | None, CompatState] = {
+    step.stage: cast(CompatState, step.compat_state) for kind in ASSET_KINDS for step in PIPELINES[kind]
+}
 
 
 class GenerateBody(BaseModel):
