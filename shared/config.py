@@ -80,9 +80,14 @@ class Alias:
 
 
 def _bucket_url(value: Any, _given: Mapping[str, Any]) -> str:
-    """``S3_BUCKET``: a bucket name without a scheme is that bucket, never a local folder."""
+    """``S3_BUCKET``: a bucket name (``assets``, ``assets/prefix``) without a scheme is that bucket, never a folder."""
     text = str(value).strip()
-    return text if not text or "://" in text else f"s3://{text}"
+    if "://" in text:
+        return text
+    if text.startswith(("/", "~", ".")):
+        raise SettingsError(f"S3_BUCKET={text} names a bucket (name or s3://name/prefix), not a folder: "
+                            "set OBJECT_STORE_URL to a folder instead")
+    return f"s3://{text}"
 
 
 def _flag(name: str, value: Any) -> bool | None:
@@ -123,7 +128,7 @@ ALIASES: tuple[Alias, ...] = (
 )
 # The seed's Redis parts; REDIS_STATUS_DB is not read (job status lives in the job store, not in Redis).
 REDIS_PARTS = ("REDIS_HOST", "REDIS_PORT", "REDIS_BROKER_DB", "REDIS_BACKEND_DB")
-ALIAS_NAMES = tuple(alias.name for alias in ALIASES) + REDIS_PARTS
+ALIAS_NAMES = (*(alias.name for alias in ALIASES), *REDIS_PARTS)
 
 
 def setting_name(target: str) -> str:
