@@ -44,14 +44,19 @@ def compose_command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     return [docker, "compose"], {**env, "DOCKER_CONFIG": str(plugins.parent)}
 
 
-@pytest.fixture
-def resolved(tmp_path) -> dict:
-    """``docker compose config`` of the committed file, as JSON (interpolated, validated)."""
+def compose_config(tmp_path: Path, *options: str) -> dict:
+    """``docker compose [options] config`` of the committed file, as JSON (interpolated, validated)."""
     command, env = compose_command(tmp_path)
-    result = subprocess.run([*command, "-f", str(generate.COMPOSE_FILE), "config", "--format", "json"],
+    result = subprocess.run([*command, "-f", str(generate.COMPOSE_FILE), *options, "config", "--format", "json"],
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture
+def resolved(tmp_path) -> dict:
+    """The whole service, GPU worker included (``--profile gpu``)."""
+    return compose_config(tmp_path, "--profile", generate.GPU_PROFILE)
 
 
 def test_committed_file_is_what_the_generator_writes():
@@ -75,6 +80,26 @@ def test_docker_compose_accepts_it_with_one_worker_per_queue(resolved):
     for name in ("redis", "mongo", "minio", "api", "flower"):
         assert "test" in services[name]["healthcheck"], name
     assert services["api"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+
+
+def test_a_host_without_a_gpu_starts_everything_but_the_gpu_worker(tmp_path):
+    services = compose_config(tmp_path)["services"]
+    gpu_worker = f"worker-{generate.worker_name(queues.GPU)}"
+    assert gpu_worker not in services
+    assert not any("devices" in str(service.get("deploy", {})) for service in services.values())
+    others = {f"worker-{generate.worker_name(queue)}" for queue in queues.ALL_QUEUES if queue != queues.GPU}
+    assert others | {"redis", "mongo", "minio", "minio-init", "api", "beat", "flower"} == set(services)
+
+
+def test_presigned_urls_name_an_address_the_host_reaches(resolved):
+    """The services use minio:9000 inside the network; download URLs are signed for the host's localhost:9000."""
+    for name in ("api", "beat", *(f"worker-{generate.worker_name(queue)}" for queue in queues.ALL_QUEUES)):
+        environment = resolved["services"][name]["environment"]
+        assert environment["S3_ENDPOINT_URL"] == "http://minio:9000", name
+        assert environment["S3_PUBLIC_ENDPOINT_URL"] == "http://localhost:9000", name
+    published = resolved["services"]["minio"]["ports"]
+    assert {"target": 9000, "published": "9000", "host_ip": "127.0.0.1", "mode": "ingress",
+            "protocol": "tcp"} in published
 
 
 def test_third_party_images_are_pinned(resolved):
