@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -133,3 +134,58 @@ def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "COMPOSE_FILE", stale)
     assert generate.main(["--check"]) == 1
     assert generate.main([]) == 0 and generate.main(["--check"]) == 0
+
+
+ROOT = generate.COMPOSE_FILE.parents[2]
+DOCKERFILES = [ROOT / "Dockerfile", ROOT / "infra/docker/gpu.Dockerfile", ROOT / "infra/sagemaker/Dockerfile"]
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined and comments left out."""
+    joined = re.sub(r"\\\n", " ", "\n".join(line for line in dockerfile.read_text().splitlines()
+                                           if not line.lstrip().startswith("#")))
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in joined.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_dockerfiles_copy_what_exists_and_use_only_declared_arguments(dockerfile):
+    """No Docker engine here: what a build would trip over first, read from the file."""
+    declared: set[str] = set()
+    for instruction, arguments in instructions(dockerfile):
+        for name in re.findall(r"\$\{(\w+)[}:]", arguments):
+            assert name in declared, f"{dockerfile.name}: {instruction} uses {name} before an ARG or ENV declares it"
+        if instruction == "ARG":
+            declared.add(arguments.split("=", 1)[0].strip())
+        elif instruction == "ENV":
+            declared.update(re.findall(r"(\w+)=", arguments))
+        elif instruction == "COPY" and "--from=" not in arguments:
+            *sources, _target = arguments.split()
+            for source in sources:
+                assert (ROOT / source).exists(), f"{dockerfile.name} copies {source}, which is not in the repository"
+
+
+def test_the_sagemaker_image_runs_the_gpu_stages():
+    """It installs requirements-gpu.txt, with torch from the same CUDA index as the GPU worker's image."""
+    sagemaker = dict(instructions(ROOT / "infra/sagemaker/Dockerfile"))
+    runs = [arguments for instruction, arguments in instructions(ROOT / "infra/sagemaker/Dockerfile")
+            if instruction == "RUN"]
+    assert any("-r requirements-gpu.txt" in run for run in runs)
+    assert any("--index-url \"${TORCH_INDEX_URL}\"" in run and "^torch==" in run for run in runs)
+    gpu_args = [arguments for instruction, arguments in instructions(ROOT / "infra/docker/gpu.Dockerfile")
+                if instruction == "ARG" and arguments.startswith("TORCH_INDEX_URL=")]
+    assert sagemaker["ENTRYPOINT"] == '["python", "-m", "infra.sagemaker.entrypoint_processing"]'
+    assert any(arguments == gpu_args[0] for instruction, arguments in instructions(ROOT / "infra/sagemaker/Dockerfile")
+               if instruction == "ARG")
+
+
+def test_no_image_is_said_to_install_triposr_and_none_does():
+    """TripoSR (tsr) is not on PyPI and no image installs it; the provider says so rather than the opposite."""
+    from shared.models.runtime import TRIPOSR_HINT, TRIPOSR_PACKAGES
+
+    installed = " ".join(arguments for dockerfile in DOCKERFILES for instruction, arguments in instructions(dockerfile)
+                         if instruction == "RUN")
+    requirements = " ".join(line for path in ROOT.glob("requirements*.txt") for line in path.read_text().splitlines()
+                            if not line.startswith("#"))
+    assert "tsr" in TRIPOSR_PACKAGES
+    assert not re.search(r"triposr|\btsr\b", installed + requirements, re.I)
+    assert "no image of ours installs it" in TRIPOSR_HINT

@@ -44,8 +44,8 @@ HEADER = """\
 # `environment:` blocks below only point the services at each other and override .env for that.
 # ${VAR:-default} values are compose interpolation, read from your shell or infra/compose/.env:
 # MINIO_ROOT_USER / MINIO_ROOT_PASSWORD (change them outside a laptop), PUBLIC_BASE_URL,
-# S3_PUBLIC_ENDPOINT_URL, API_PUBLISHED_PORT. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are boto3's own variables, not MMF
-# settings: they give the S3 client MinIO's credentials.
+# S3_PUBLIC_ENDPOINT_URL, API_PUBLISHED_PORT. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are boto3's
+# own variables, not MMF settings: they give the S3 client MinIO's credentials.
 #
 # The services reach MinIO at http://minio:9000, a name only this network resolves; presigned
 # download URLs are signed for S3_PUBLIC_ENDPOINT_URL instead (default http://localhost:9000, MinIO's
