@@ -136,22 +136,38 @@ def setting_name(target: str) -> str:
     return target.replace(".", "__").upper()
 
 
-def _redis_urls(given: Mapping[str, Any], base: str) -> tuple[str, str | None] | None:
-    """The broker URL and the result backend URL the seed's REDIS_HOST/PORT/*_DB spell, or None when none is given.
+def _number(name: str, value: Any) -> int:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {value!r}") from None
 
-    A part not given keeps ``base``'s (REDIS_URL's) value.
+
+def _redis_urls(given: Mapping[str, Any], base: str) -> tuple[str | None, str | None]:
+    """The broker URL (REDIS_HOST, REDIS_PORT, REDIS_BROKER_DB) and the result backend URL (REDIS_BACKEND_DB)
+    the seed's parts spell; None where none of a URL's parts is given. A part not given keeps ``base``'s
+    (REDIS_URL's) value.
     """
     host, port, broker_db, backend_db = (None if _unset(value := given.get(name.lower())) else value
                                          for name in REDIS_PARTS)
-    if host is None and port is None and broker_db is None and backend_db is None:
-        return None
     parts = urlsplit(base)
-    host = host or parts.hostname or "127.0.0.1"
-    port = port or parts.port or 6379
-    broker_db = broker_db if broker_db is not None else (parts.path.strip("/") or "0")
     credentials = f"{parts.username or ''}{':' + parts.password if parts.password else ''}"
-    address = f"{parts.scheme or 'redis'}://{credentials + '@' if credentials else ''}{host}:{int(port)}"
-    return f"{address}/{int(broker_db)}", None if backend_db is None else f"{address}/{int(backend_db)}"
+    port_number = _number("REDIS_PORT", port) if port is not None else parts.port or 6379
+    address = (f"{parts.scheme or 'redis'}://{credentials + '@' if credentials else ''}"
+               f"{host or parts.hostname or '127.0.0.1'}:{port_number}")
+    broker = _number("REDIS_BROKER_DB", broker_db) if broker_db is not None else int(parts.path.strip("/") or 0)
+    given_broker = host is not None or port is not None or broker_db is not None
+    return (f"{address}/{broker}" if given_broker else None,
+            f"{address}/{_number('REDIS_BACKEND_DB', backend_db)}" if backend_db is not None else None)
+
+
+def _shown(value: Any) -> str:
+    """A value for an error message: a URL's password is left out (MONGO_URI and REDIS_URL may carry one)."""
+    text = str(value)
+    parts = urlsplit(text) if "://" in text else None
+    if parts is None or not parts.password:
+        return text
+    return text.replace(f":{parts.password}@", ":***@", 1)
 
 
 def _unset(value: Any) -> bool:
@@ -199,7 +215,7 @@ def apply_aliases(data: dict[str, Any], given: Mapping[str, Any]) -> dict[str, A
         else:
             earlier_name, earlier = setting_name(target), current(target)
         if not _unset(earlier) and not _same(target, earlier, value):
-            raise SettingsError(f"{earlier_name}={earlier!s} and {name}={value!s} are the same setting "
+            raise SettingsError(f"{earlier_name}={_shown(earlier)} and {name}={_shown(value)} are the same setting "
                                 f"({setting_name(target)}) with different values: set only one of them")
         named[target] = (name, value)
         group, _, field = target.rpartition(".")
@@ -221,11 +237,11 @@ def apply_aliases(data: dict[str, Any], given: Mapping[str, Any]) -> dict[str, A
             put(alias.target, f"{alias.name}", value)
     for name in REDIS_PARTS:
         data.pop(name.lower(), None)
-    urls = _redis_urls(given, str(current("redis_url") or DEFAULT_REDIS_URL))
-    if urls is not None:
-        put("redis_url", "REDIS_HOST/REDIS_PORT/REDIS_BROKER_DB", urls[0])
-        if urls[1] is not None:
-            put("result_backend_url", "REDIS_BACKEND_DB", urls[1])
+    broker, backend = _redis_urls(given, str(current("redis_url") or DEFAULT_REDIS_URL))
+    if broker is not None:
+        put("redis_url", "REDIS_HOST/REDIS_PORT/REDIS_BROKER_DB", broker)
+    if backend is not None:
+        put("result_backend_url", "REDIS_BACKEND_DB", backend)
     return data
 
 

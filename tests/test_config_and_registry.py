@@ -158,6 +158,9 @@ SEED_ALIASES = [
     ({"REDIS_HOST": "localhost", "REDIS_PORT": "6379", "REDIS_BROKER_DB": "0", "REDIS_BACKEND_DB": "1"},
      "resolved_result_backend_url", "redis://localhost:6379/1"),
     ({"REDIS_HOST": "redis"}, "redis_url", "redis://redis:6390/0"),  # the other parts stay REDIS_URL's
+    ({"REDIS_URL": "redis://:pw@cache:6000/2", "REDIS_BACKEND_DB": "3"}, "resolved_result_backend_url",
+     "redis://:pw@cache:6000/3"),
+    ({"REDIS_URL": "redis://cache:6000/2", "REDIS_BACKEND_DB": "3"}, "redis_url", "redis://cache:6000/2"),
     ({"SDXL__MODEL_PATH": "/models/sdxl", "SDXL_MODEL_PATH": "/models/sdxl"}, "sdxl.model_path", "/models/sdxl"),
     ({"SDXL_STEPS": "30"}, "sdxl.steps", 30),
     ({"SHAP_E__MESH_GRID": "64"}, "shap_e.mesh_grid", 64),
@@ -214,7 +217,8 @@ def test_use_s3_storage_false_keeps_the_objects_local_and_true_needs_a_bucket(cl
                                                                         "REDIS_HOST/REDIS_PORT/REDIS_BROKER_DB")),
     ({"DEFAULT_IMAGES_PROVIDER": "sdxl", "USE_IMAGE_STUB": "true"}, ("DEFAULT_IMAGES_PROVIDER=sdxl",
                                                                      "USE_IMAGE_STUB=stub")),
-    ({"JOB_STORE_URL": "sqlite:///x.sqlite3", "MONGO_URI": "mongodb://db"}, ("JOB_STORE_URL", "MONGO_URI")),
+    ({"JOB_STORE_URL": "mongodb://app:hunter2@db:27017", "MONGO_URI": "mongodb://app:hunter3@db:27017"},
+     ("JOB_STORE_URL=mongodb://app:***@db:27017", "MONGO_URI=mongodb://app:***@db:27017")),
 ])
 def test_one_setting_under_two_names_with_different_values_is_refused(clean_env, given, names):
     from pydantic_settings import SettingsError
@@ -224,6 +228,7 @@ def test_one_setting_under_two_names_with_different_values_is_refused(clean_env,
     with pytest.raises(SettingsError) as refused:
         Settings()
     assert all(name in str(refused.value) for name in names), str(refused.value)
+    assert "hunter" not in str(refused.value)
 
 
 def test_aliases_are_resolved_per_source_so_the_environment_still_wins_over_dotenv(clean_env, tmp_path):
@@ -246,6 +251,10 @@ def test_bad_alias_values_name_the_setting(clean_env):
     clean_env.delenv("S3_BUCKET")
     clean_env.setenv("USE_IMAGE_STUB", "maybe")
     with pytest.raises(SettingsError, match="USE_IMAGE_STUB must be true or false"):
+        Settings()
+    clean_env.delenv("USE_IMAGE_STUB")
+    clean_env.setenv("REDIS_PORT", "six")
+    with pytest.raises(SettingsError, match="REDIS_PORT must be a whole number, not 'six'"):
         Settings()
 
 
