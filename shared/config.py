@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, TypeAdapter, ValidationError, field_validator, model_validator
@@ -60,9 +60,18 @@ class ShapESettings(BaseModel):
     mesh_grid: int = Field(128, ge=16, le=512)
 
 
+class LLMSettings(BaseModel):
+    """The ``llm`` planner's OpenAI-compatible server."""
+
+    base_url: str = ""
+    model: str = "gpt-4o-mini"
+    api_key: SecretStr | None = None
+    timeout_s: float = Field(30.0, gt=0, le=600)
+
+
 # The nested groups: each is set as GROUP__FIELD, and (for a release) by its old flat name GROUP_FIELD.
 GROUPS: dict[str, type[BaseModel]] = {"sdxl": SDXLSettings, "triposr": TripoSRSettings, "flux": FluxSettings,
-                                      "shap_e": ShapESettings}
+                                      "shap_e": ShapESettings, "llm": LLMSettings}
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6390/0"
 
 
@@ -161,8 +170,11 @@ def _redis_urls(given: Mapping[str, Any], base: str) -> tuple[str | None, str | 
             f"{address}/{_number('REDIS_BACKEND_DB', backend_db)}" if backend_db is not None else None)
 
 
-def _shown(value: Any) -> str:
-    """A value for an error message: a URL's password is left out (MONGO_URI and REDIS_URL may carry one)."""
+def _shown(target: str, value: Any) -> str:
+    """A value for an error message: never a secret, nor a URL's password (MONGO_URI and REDIS_URL may carry one)."""
+    annotation = _annotation(target)
+    if annotation is SecretStr or SecretStr in get_args(annotation):
+        return "***"
     text = str(value)
     parts = urlsplit(text) if "://" in text else None
     if parts is None or not parts.password:
@@ -175,17 +187,18 @@ def _unset(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _field_adapter(target: str) -> TypeAdapter[Any] | None:
+def _annotation(target: str) -> Any:
+    """The type of the setting ``target`` (``sdxl.steps``), or None for a name that is no setting."""
     group, _, field = target.rpartition(".")
-    fields = GROUPS[group].model_fields if group else Settings.model_fields
-    info = fields.get(field)
-    return None if info is None else TypeAdapter(info.annotation)
+    info = (GROUPS[group].model_fields if group else Settings.model_fields).get(field)
+    return None if info is None else info.annotation
 
 
 def _same(target: str, first: Any, second: Any) -> bool:
     """Whether two spellings of one setting mean the same value (``50`` and ``"50"``, ``True`` and ``"true"``)."""
-    adapter = _field_adapter(target)
-    if adapter is not None:
+    annotation = _annotation(target)
+    if annotation is not None:
+        adapter: TypeAdapter[Any] = TypeAdapter(annotation)
         try:
             return bool(adapter.validate_python(first) == adapter.validate_python(second))
         except ValidationError:
@@ -215,8 +228,8 @@ def apply_aliases(data: dict[str, Any], given: Mapping[str, Any]) -> dict[str, A
         else:
             earlier_name, earlier = setting_name(target), current(target)
         if not _unset(earlier) and not _same(target, earlier, value):
-            raise SettingsError(f"{earlier_name}={_shown(earlier)} and {name}={_shown(value)} are the same setting "
-                                f"({setting_name(target)}) with different values: set only one of them")
+            raise SettingsError(f"{earlier_name}={_shown(target, earlier)} and {name}={_shown(target, value)} are "
+                                f"the same setting ({setting_name(target)}) with different values: set one of them")
         named[target] = (name, value)
         group, _, field = target.rpartition(".")
         if group:
@@ -347,10 +360,7 @@ class Settings(BaseSettings):
     default_plan_provider: str = "rules"
     default_env_provider: str = "procedural"
 
-    llm_base_url: str = ""
-    llm_model: str = "gpt-4o-mini"
-    llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = Field(30.0, gt=0, le=600)
+    llm: LLMSettings = Field(default_factory=lambda: LLMSettings())
 
     sagemaker_image_uri: str = ""
     sagemaker_role_arn: str = ""

@@ -166,6 +166,7 @@ SEED_ALIASES = [
     ({"SHAP_E__MESH_GRID": "64"}, "shap_e.mesh_grid", 64),
     ({"TRIPOSR_MODEL_PATH": "/models/triposr"}, "triposr.model_path", "/models/triposr"),
     ({"SAGEMAKER_VOLUME_GB": "50", "SM_VOL_GB": "50"}, "sagemaker_volume_gb", 50),  # the same value twice is fine
+    ({"LLM_TIMEOUT_S": "12.5", "LLM__TIMEOUT_S": "12.50"}, "llm.timeout_s", 12.5),
 ]
 
 
@@ -213,6 +214,7 @@ def test_use_s3_storage_false_keeps_the_objects_local_and_true_needs_a_bucket(cl
     ({"S3_BUCKET": "one", "S3_BUCKET_NAME": "two"}, ("S3_BUCKET=s3://one", "S3_BUCKET_NAME=s3://two")),
     ({"SAGEMAKER_VOLUME_GB": "50", "SM_VOL_GB": "80"}, ("SAGEMAKER_VOLUME_GB=50", "SM_VOL_GB=80")),
     ({"SDXL__MODEL_PATH": "/a", "SDXL_MODEL_PATH": "/b"}, ("SDXL__MODEL_PATH=/a", "SDXL_MODEL_PATH=/b")),
+    ({"LLM__API_KEY": "hunter2", "LLM_API_KEY": "hunter3"}, ("LLM__API_KEY=***", "LLM_API_KEY=***")),
     ({"REDIS_URL": "redis://127.0.0.1:6390/0", "REDIS_HOST": "redis"}, ("REDIS_URL=redis://127.0.0.1:6390/0",
                                                                         "REDIS_HOST/REDIS_PORT/REDIS_BROKER_DB")),
     ({"DEFAULT_IMAGES_PROVIDER": "sdxl", "USE_IMAGE_STUB": "true"}, ("DEFAULT_IMAGES_PROVIDER=sdxl",
