@@ -183,15 +183,25 @@ def _shown(target: str, value: Any) -> str:
 
 
 def _unset(value: Any) -> bool:
-    """An empty value (``NAME=`` in a copied ``.env.example``) gives no value, so it disagrees with nothing."""
+    """An empty value (``NAME=``) gives no value, so it disagrees with nothing."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _annotation(target: str) -> Any:
-    """The type of the setting ``target`` (``sdxl.steps``), or None for a name that is no setting."""
+def _field(target: str) -> Any:
+    """The pydantic field of the setting ``target`` (``sdxl.steps``), or None for a name that is no setting."""
     group, _, field = target.rpartition(".")
-    info = (GROUPS[group].model_fields if group else Settings.model_fields).get(field)
+    return (GROUPS[group].model_fields if group else Settings.model_fields).get(field)
+
+
+def _annotation(target: str) -> Any:
+    info = _field(target)
     return None if info is None else info.annotation
+
+
+def _says_nothing(target: str, value: Any) -> bool:
+    """Empty, or the setting's default: what a copy of ``.env.example`` holds for every setting not changed."""
+    info = _field(target)
+    return _unset(value) or (info is not None and _same(target, value, info.get_default(call_default_factory=True)))
 
 
 def _same(target: str, first: Any, second: Any) -> bool:
@@ -210,7 +220,8 @@ def apply_aliases(data: dict[str, Any], given: Mapping[str, Any]) -> dict[str, A
     """``data`` (one source's values) with the values its aliases gave moved to their settings.
 
     A setting given under two names with different values is an error naming both: which one
-    was meant cannot be guessed.
+    was meant cannot be guessed. A setting's own name set to its default (every line of a copied
+    ``.env.example``) says nothing, so another name of it may set it.
     """
     given = {str(name).lower(): value for name, value in given.items()}
     named: dict[str, tuple[str, Any]] = {}
@@ -225,8 +236,9 @@ def apply_aliases(data: dict[str, Any], given: Mapping[str, Any]) -> dict[str, A
     def put(target: str, name: str, value: Any) -> None:
         if target in named:
             earlier_name, earlier = named[target]
-        else:
+        else:  # the setting's own name, unless it only restates the default
             earlier_name, earlier = setting_name(target), current(target)
+            earlier = None if _says_nothing(target, earlier) else earlier
         if not _unset(earlier) and not _same(target, earlier, value):
             raise SettingsError(f"{earlier_name}={_shown(target, earlier)} and {name}={_shown(target, value)} are "
                                 f"the same setting ({setting_name(target)}) with different values: set one of them")
@@ -477,6 +489,12 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("use_s3_storage", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``USE_S3_STORAGE=`` (as ``.env.example`` has it) says nothing, rather than failing as no boolean."""
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("api_keys", mode="before")
     @classmethod

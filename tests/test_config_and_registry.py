@@ -165,7 +165,8 @@ SEED_ALIASES = [
     ({"SDXL_STEPS": "30"}, "sdxl.steps", 30),
     ({"SHAP_E__MESH_GRID": "64"}, "shap_e.mesh_grid", 64),
     ({"TRIPOSR_MODEL_PATH": "/models/triposr"}, "triposr.model_path", "/models/triposr"),
-    ({"SAGEMAKER_VOLUME_GB": "50", "SM_VOL_GB": "50"}, "sagemaker_volume_gb", 50),  # the same value twice is fine
+    ({"SAGEMAKER_VOLUME_GB": "60", "SM_VOL_GB": "60"}, "sagemaker_volume_gb", 60),  # the same value twice is fine
+    ({"SAGEMAKER_VOLUME_GB": "50", "SM_VOL_GB": "80"}, "sagemaker_volume_gb", 80),  # the default restated says nothing
     ({"LLM_TIMEOUT_S": "12.5", "LLM__TIMEOUT_S": "12.50"}, "llm.timeout_s", 12.5),
 ]
 
@@ -212,10 +213,10 @@ def test_use_s3_storage_false_keeps_the_objects_local_and_true_needs_a_bucket(cl
     ({"OBJECT_STORE_URL": "s3://assets", "S3_BUCKET_NAME": "other"}, ("OBJECT_STORE_URL=s3://assets",
                                                                       "S3_BUCKET_NAME=s3://other")),
     ({"S3_BUCKET": "one", "S3_BUCKET_NAME": "two"}, ("S3_BUCKET=s3://one", "S3_BUCKET_NAME=s3://two")),
-    ({"SAGEMAKER_VOLUME_GB": "50", "SM_VOL_GB": "80"}, ("SAGEMAKER_VOLUME_GB=50", "SM_VOL_GB=80")),
+    ({"SAGEMAKER_VOLUME_GB": "60", "SM_VOL_GB": "80"}, ("SAGEMAKER_VOLUME_GB=60", "SM_VOL_GB=80")),
     ({"SDXL__MODEL_PATH": "/a", "SDXL_MODEL_PATH": "/b"}, ("SDXL__MODEL_PATH=/a", "SDXL_MODEL_PATH=/b")),
     ({"LLM__API_KEY": "hunter2", "LLM_API_KEY": "hunter3"}, ("LLM__API_KEY=***", "LLM_API_KEY=***")),
-    ({"REDIS_URL": "redis://127.0.0.1:6390/0", "REDIS_HOST": "redis"}, ("REDIS_URL=redis://127.0.0.1:6390/0",
+    ({"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_HOST": "redis"}, ("REDIS_URL=redis://127.0.0.1:6379/0",
                                                                         "REDIS_HOST/REDIS_PORT/REDIS_BROKER_DB")),
     ({"DEFAULT_IMAGES_PROVIDER": "sdxl", "USE_IMAGE_STUB": "true"}, ("DEFAULT_IMAGES_PROVIDER=sdxl",
                                                                      "USE_IMAGE_STUB=stub")),
@@ -262,7 +263,7 @@ def test_bad_alias_values_name_the_setting(clean_env):
 
 @pytest.mark.parametrize("service", ["api", "worker"])
 def test_a_conflicting_alias_stops_the_api_and_the_worker_at_start_up(tmp_path, service):
-    env = {**os.environ, "DATA_DIR": str(tmp_path), "SAGEMAKER_INSTANCE_TYPE": "ml.m5.xlarge",
+    env = {**os.environ, "DATA_DIR": str(tmp_path), "SAGEMAKER_INSTANCE_TYPE": "ml.m5.2xlarge",
            "SM_INSTANCE_TYPE": "ml.g5.xlarge"}
     argv = {
         "api": [sys.executable, "-m", "uvicorn", "--factory", "apps.api.main:create_app", "--port", "0"],
@@ -271,4 +272,37 @@ def test_a_conflicting_alias_stops_the_api_and_the_worker_at_start_up(tmp_path, 
     }[service]
     result = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0
-    assert "SAGEMAKER_INSTANCE_TYPE=ml.m5.xlarge and SM_INSTANCE_TYPE=ml.g5.xlarge" in result.stderr, result.stderr
+    assert "SAGEMAKER_INSTANCE_TYPE=ml.m5.2xlarge and SM_INSTANCE_TYPE=ml.g5.xlarge" in result.stderr, result.stderr
+
+
+SEED_DOTENVS = {  # each reference project's .env, as its README gives it
+    "s3-3d-asset-workflow": ("S3_BUCKET_NAME=your-3d-assets-bucket\nS3_REGION=us-east-1\nUSE_S3_STORAGE=True\n"
+                             "S3_PUBLIC_READ=False\n",
+                             {"resolved_object_store_url": "s3://your-3d-assets-bucket", "aws_region": "us-east-1",
+                              "s3_public_read": False}),
+    "sprint2-envgen": ("ECR_IMAGE_URI=123456789012.dkr.ecr.us-east-1.amazonaws.com/mmf-envgen:sprint2-release\n"
+                       "AWS_REGION=us-east-1\nS3_BUCKET=s3://assets-bucket\n"
+                       "SAGEMAKER_ROLE_ARN=arn:aws:iam::123456789012:role/SageMakerProcessingRole\n"
+                       "SM_INSTANCE_TYPE=ml.m5.xlarge\nSM_VOL_GB=50\nSM_MAX_SEC=1800\n",
+                       {"sagemaker_image_uri":
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/mmf-envgen:sprint2-release",
+                        "resolved_object_store_url": "s3://assets-bucket", "sagemaker_instance_type": "ml.m5.xlarge",
+                        "sagemaker_volume_gb": 50, "sagemaker_max_runtime_s": 1800}),
+    "sprint0-scaffolding": ("REDIS_HOST=localhost\nREDIS_PORT=6379\nREDIS_BROKER_DB=0\nREDIS_BACKEND_DB=1\n"
+                            "REDIS_STATUS_DB=0\nCORS_ALLOW_ORIGINS=http://localhost:3000\n",
+                            {"redis_url": "redis://localhost:6379/0",
+                             "resolved_result_backend_url": "redis://localhost:6379/1",
+                             "cors_allow_origins": ["http://localhost:3000"]}),
+    "multiview-3d-pipeline": ("USE_IMAGE_STUB=true\nFLUX_MODEL=black-forest-labs/FLUX.1-dev\n",
+                              {"default_images_provider": "stub", "flux.model_path": "black-forest-labs/FLUX.1-dev"}),
+}
+
+
+@pytest.mark.parametrize("seed", sorted(SEED_DOTENVS))
+def test_a_seeds_dotenv_works_alone_and_below_our_env_example(clean_env, tmp_path, seed):
+    """Its .env as it stands, then appended to a copy of .env.example (every setting at its default)."""
+    text, expected = SEED_DOTENVS[seed]
+    for dotenv in (text, (ROOT / ".env.example").read_text() + text):
+        (tmp_path / ".env").write_text(dotenv)
+        settings = Settings()
+        assert {name: _read(settings, name) for name in expected} == expected
