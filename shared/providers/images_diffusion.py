@@ -18,7 +18,7 @@ from shared import queues
 from shared.assets.prompts import ViewsOptions, view_prompts
 from shared.config import FluxSettings, SDXLSettings, setting_name
 from shared.errors import ProviderUnavailable
-from shared.models.runtime import DIFFUSERS_PACKAGES, model_folder, require_packages
+from shared.models.runtime import DIFFUSERS_PACKAGES, model_folder, require_packages, torch_device
 from shared.providers.base import ImageGenerator
 
 if TYPE_CHECKING:
@@ -44,7 +44,8 @@ class DiffusionImageGenerator(ImageGenerator):
     @classmethod
     def models(cls, settings: Settings) -> SDXLSettings | FluxSettings:
         """This provider's settings group: model_path, steps, image_size."""
-        raise NotImplementedError
+        group: SDXLSettings | FluxSettings = getattr(settings, cls.group)
+        return group
 
     @classmethod
     def pipeline_class(cls, settings: Settings) -> str:
@@ -75,7 +76,6 @@ class DiffusionImageGenerator(ImageGenerator):
         self.require_runtime(ctx.settings)
 
         from shared.models.diffusion import generate_image, load_pipeline
-        from shared.models.runtime import torch_device
 
         settings = ctx.settings
         models = self.models(settings)
@@ -103,10 +103,6 @@ class SDXLImageGenerator(DiffusionImageGenerator):
     group = "sdxl"
 
     @classmethod
-    def models(cls, settings: Settings) -> SDXLSettings:
-        return settings.sdxl
-
-    @classmethod
     def pipeline_class(cls, settings: Settings) -> str:
         return settings.sdxl.pipeline_class
 
@@ -114,10 +110,6 @@ class SDXLImageGenerator(DiffusionImageGenerator):
 class FluxImageGenerator(DiffusionImageGenerator):
     name = "flux"
     group = "flux"
-
-    @classmethod
-    def models(cls, settings: Settings) -> FluxSettings:
-        return settings.flux
 
     @classmethod
     def pipeline_class(cls, settings: Settings) -> str:

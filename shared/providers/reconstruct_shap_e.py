@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from shared import queues
 from shared.config import setting_name
 from shared.errors import ProviderError, ProviderUnavailable
-from shared.models.runtime import DIFFUSERS_PACKAGES, model_folder, require_packages
+from shared.models.runtime import DIFFUSERS_PACKAGES, model_folder, require_packages, torch_device
 from shared.providers.base import Reconstructor
 
 if TYPE_CHECKING:
@@ -78,7 +78,6 @@ class ShapEReconstructor(Reconstructor):
         import torch
 
         from shared.models.diffusion import load_shap_e
-        from shared.models.runtime import torch_device
 
         settings = ctx.settings
         shap_e = settings.shap_e

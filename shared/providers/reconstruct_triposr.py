@@ -13,7 +13,14 @@ from typing import TYPE_CHECKING
 from shared import queues
 from shared.config import setting_name
 from shared.errors import ProviderUnavailable
-from shared.models.runtime import TRIPOSR_FILES, TRIPOSR_HINT, TRIPOSR_PACKAGES, model_folder, require_packages
+from shared.models.runtime import (
+    TRIPOSR_FILES,
+    TRIPOSR_HINT,
+    TRIPOSR_PACKAGES,
+    model_folder,
+    require_packages,
+    torch_device,
+)
 from shared.providers.base import Reconstructor
 
 if TYPE_CHECKING:
@@ -50,7 +57,6 @@ class TripoSRReconstructor(Reconstructor):
         self.require_runtime(ctx.settings)
         import trimesh
 
-        from shared.models.runtime import torch_device
         from shared.models.triposr import triposr_mesh
 
         front = views[0].on_white()
