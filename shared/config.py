@@ -159,6 +159,8 @@ def _redis_urls(given: Mapping[str, Any], base: str) -> tuple[str | None, str | 
     """
     host, port, broker_db, backend_db = (None if _unset(value := given.get(name.lower())) else value
                                          for name in REDIS_PARTS)
+    if port is not None and "://" in str(port):
+        port = None  # REDIS_PORT=tcp://10.0.0.7:6379: what Kubernetes (and Docker links) set for a service "redis"
     parts = urlsplit(base)
     credentials = f"{parts.username or ''}{':' + parts.password if parts.password else ''}"
     port_number = _number("REDIS_PORT", port) if port is not None else parts.port or 6379

@@ -158,6 +158,7 @@ SEED_ALIASES = [
     ({"REDIS_HOST": "localhost", "REDIS_PORT": "6379", "REDIS_BROKER_DB": "0", "REDIS_BACKEND_DB": "1"},
      "resolved_result_backend_url", "redis://localhost:6379/1"),
     ({"REDIS_HOST": "redis"}, "redis_url", "redis://redis:6390/0"),  # the other parts stay REDIS_URL's
+    ({"REDIS_PORT": "tcp://10.0.0.7:6379"}, "redis_url", "redis://127.0.0.1:6390/0"),  # Kubernetes', not the seed's
     ({"REDIS_URL": "redis://:pw@cache:6000/2", "REDIS_BACKEND_DB": "3"}, "resolved_result_backend_url",
      "redis://:pw@cache:6000/3"),
     ({"REDIS_URL": "redis://cache:6000/2", "REDIS_BACKEND_DB": "3"}, "redis_url", "redis://cache:6000/2"),
