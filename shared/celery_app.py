@@ -42,7 +42,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
     return {
         "broker_url": settings.redis_url,
         **({"broker_transport": BROKER_TRANSPORT} if settings.redis_url.startswith("redis://") else {}),
-        "result_backend": settings.redis_url,
+        "result_backend": settings.resolved_result_backend_url,
         "broker_connection_retry_on_startup": True,
         "broker_transport_options": {"visibility_timeout": settings.redis_visibility_timeout_s},
         "result_backend_transport_options": {"visibility_timeout": settings.redis_visibility_timeout_s},

@@ -15,6 +15,7 @@ from typing import TypeVar
 import pytest
 
 from infra.local import stack
+from shared.config import ALIAS_NAMES
 from tests.faults import EXTRA_PROVIDERS
 
 T = TypeVar("T")
@@ -37,7 +38,8 @@ os.environ.update({
     # The fault-injection providers (tests/faults.py), for this process, the workers and the APIs it starts.
     "EXTRA_PROVIDERS": EXTRA_PROVIDERS,
 })
-for _name in ("S3_BUCKET", "S3_ENDPOINT_URL"):
+# A developer's own object store, endpoints and the other names of our settings stay out of the tests.
+for _name in ("S3_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL", "USE_S3_STORAGE", *ALIAS_NAMES):
     os.environ.pop(_name, None)
 
 TERMINAL = {"completed", "failed", "canceled"}

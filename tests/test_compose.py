@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -44,14 +45,19 @@ def compose_command(tmp_path: Path) -> tuple[list[str], dict[str, str]]:
     return [docker, "compose"], {**env, "DOCKER_CONFIG": str(plugins.parent)}
 
 
-@pytest.fixture
-def resolved(tmp_path) -> dict:
-    """``docker compose config`` of the committed file, as JSON (interpolated, validated)."""
+def compose_config(tmp_path: Path, *options: str) -> dict:
+    """``docker compose [options] config`` of the committed file, as JSON (interpolated, validated)."""
     command, env = compose_command(tmp_path)
-    result = subprocess.run([*command, "-f", str(generate.COMPOSE_FILE), "config", "--format", "json"],
+    result = subprocess.run([*command, "-f", str(generate.COMPOSE_FILE), *options, "config", "--format", "json"],
                             capture_output=True, text=True, timeout=60, env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+@pytest.fixture
+def resolved(tmp_path) -> dict:
+    """The whole service, GPU worker included (``--profile gpu``)."""
+    return compose_config(tmp_path, "--profile", generate.GPU_PROFILE)
 
 
 def test_committed_file_is_what_the_generator_writes():
@@ -75,6 +81,26 @@ def test_docker_compose_accepts_it_with_one_worker_per_queue(resolved):
     for name in ("redis", "mongo", "minio", "api", "flower"):
         assert "test" in services[name]["healthcheck"], name
     assert services["api"]["depends_on"]["minio-init"]["condition"] == "service_completed_successfully"
+
+
+def test_a_host_without_a_gpu_starts_everything_but_the_gpu_worker(tmp_path):
+    services = compose_config(tmp_path)["services"]
+    gpu_worker = f"worker-{generate.worker_name(queues.GPU)}"
+    assert gpu_worker not in services
+    assert not any("devices" in str(service.get("deploy", {})) for service in services.values())
+    others = {f"worker-{generate.worker_name(queue)}" for queue in queues.ALL_QUEUES if queue != queues.GPU}
+    assert others | {"redis", "mongo", "minio", "minio-init", "api", "beat", "flower"} == set(services)
+
+
+def test_presigned_urls_name_an_address_the_host_reaches(resolved):
+    """The services use minio:9000 inside the network; download URLs are signed for the host's localhost:9000."""
+    for name in ("api", "beat", *(f"worker-{generate.worker_name(queue)}" for queue in queues.ALL_QUEUES)):
+        environment = resolved["services"][name]["environment"]
+        assert environment["S3_ENDPOINT_URL"] == "http://minio:9000", name
+        assert environment["S3_PUBLIC_ENDPOINT_URL"] == "http://localhost:9000", name
+    published = resolved["services"]["minio"]["ports"]
+    assert {"target": 9000, "published": "9000", "host_ip": "127.0.0.1", "mode": "ingress",
+            "protocol": "tcp"} in published
 
 
 def test_third_party_images_are_pinned(resolved):
@@ -108,3 +134,58 @@ def test_check_mode_reports_a_stale_file(tmp_path, monkeypatch):
     monkeypatch.setattr(generate, "COMPOSE_FILE", stale)
     assert generate.main(["--check"]) == 1
     assert generate.main([]) == 0 and generate.main(["--check"]) == 0
+
+
+ROOT = generate.COMPOSE_FILE.parents[2]
+DOCKERFILES = [ROOT / "Dockerfile", ROOT / "infra/docker/gpu.Dockerfile", ROOT / "infra/sagemaker/Dockerfile"]
+
+
+def instructions(dockerfile: Path) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) of a Dockerfile, continuation lines joined and comments left out."""
+    joined = re.sub(r"\\\n", " ", "\n".join(line for line in dockerfile.read_text().splitlines()
+                                           if not line.lstrip().startswith("#")))
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1]) for line in joined.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda path: str(path.relative_to(ROOT)))
+def test_dockerfiles_copy_what_exists_and_use_only_declared_arguments(dockerfile):
+    """No Docker engine here: what a build would trip over first, read from the file."""
+    declared: set[str] = set()
+    for instruction, arguments in instructions(dockerfile):
+        for name in re.findall(r"\$\{(\w+)[}:]", arguments):
+            assert name in declared, f"{dockerfile.name}: {instruction} uses {name} before an ARG or ENV declares it"
+        if instruction == "ARG":
+            declared.add(arguments.split("=", 1)[0].strip())
+        elif instruction == "ENV":
+            declared.update(re.findall(r"(\w+)=", arguments))
+        elif instruction == "COPY" and "--from=" not in arguments:
+            *sources, _target = arguments.split()
+            for source in sources:
+                assert (ROOT / source).exists(), f"{dockerfile.name} copies {source}, which is not in the repository"
+
+
+def test_the_sagemaker_image_runs_the_gpu_stages():
+    """It installs requirements-gpu.txt, with torch from the same CUDA index as the GPU worker's image."""
+    sagemaker = dict(instructions(ROOT / "infra/sagemaker/Dockerfile"))
+    runs = [arguments for instruction, arguments in instructions(ROOT / "infra/sagemaker/Dockerfile")
+            if instruction == "RUN"]
+    assert any("-r requirements-gpu.txt" in run for run in runs)
+    assert any("--index-url \"${TORCH_INDEX_URL}\"" in run and "^torch==" in run for run in runs)
+    gpu_args = [arguments for instruction, arguments in instructions(ROOT / "infra/docker/gpu.Dockerfile")
+                if instruction == "ARG" and arguments.startswith("TORCH_INDEX_URL=")]
+    assert sagemaker["ENTRYPOINT"] == '["python", "-m", "infra.sagemaker.entrypoint_processing"]'
+    assert any(arguments == gpu_args[0] for instruction, arguments in instructions(ROOT / "infra/sagemaker/Dockerfile")
+               if instruction == "ARG")
+
+
+def test_no_image_is_said_to_install_triposr_and_none_does():
+    """TripoSR (tsr) is not on PyPI and no image installs it; the provider says so rather than the opposite."""
+    from shared.models.runtime import TRIPOSR_HINT, TRIPOSR_PACKAGES
+
+    installed = " ".join(arguments for dockerfile in DOCKERFILES for instruction, arguments in instructions(dockerfile)
+                         if instruction == "RUN")
+    requirements = " ".join(line for path in ROOT.glob("requirements*.txt") for line in path.read_text().splitlines()
+                            if not line.startswith("#"))
+    assert "tsr" in TRIPOSR_PACKAGES
+    assert not re.search(r"triposr|\btsr\b", installed + requirements, re.I)
+    assert "no image of ours installs it" in TRIPOSR_HINT

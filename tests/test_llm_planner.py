@@ -171,7 +171,7 @@ def test_garbage_twice_falls_back_to_rules(llm_server, tmp_path):
     ("down", "request to http://127.0.0.1:"),
     ("timeout", "no reply from"),
     ("http_500", "answered HTTP 500"),
-    ("unconfigured", "no LLM_BASE_URL configured"),
+    ("unconfigured", "no LLM__BASE_URL configured"),
 ])
 def test_unreachable_llm_falls_back_to_rules(llm_server, tmp_path, failure, reason):
     base_url = llm_server.base_url

@@ -95,6 +95,37 @@ def test_s3_presigned_url_carries_the_configured_expiry(moto_server, aws_credent
     assert httpx.get(url).content == b"bytes"
 
 
+def test_s3_download_urls_name_the_public_endpoint_and_open_there(moto_server, aws_credentials):
+    """As in compose: the services reach S3 at one address, browsers on the host at another."""
+    import httpx
+
+    port = urlparse(moto_server).port
+    inside, public = f"http://localhost:{port}", f"http://127.0.0.1:{port}"
+    bucket = f"mmf-{uuid.uuid4().hex[:12]}"
+    store = S3ObjectStore(bucket, "p", endpoint_url=inside, public_endpoint_url=public)
+    store.client.create_bucket(Bucket=bucket)
+    store.put_bytes("jobs/j/scene.glb", b"bytes")
+    url = store.signed_url("jobs/j/scene.glb", 60)
+    assert url.startswith(f"{public}/{bucket}/p/jobs/j/scene.glb?") and "X-Amz-Signature=" in url
+    assert httpx.get(url).content == b"bytes"
+    assert S3ObjectStore(bucket, "p", endpoint_url=inside).signed_url("jobs/j/scene.glb", 60).startswith(inside)
+
+    public_read = S3ObjectStore(bucket, "p", endpoint_url=inside, public_endpoint_url=public, public_read=True)
+    assert public_read.signed_url("jobs/j/scene.glb", 60) == f"{public}/{bucket}/p/jobs/j/scene.glb"
+
+
+def test_the_settings_open_s3_for_a_bare_bucket_name_with_its_public_endpoint(tmp_path):
+    from shared.config import Settings
+    from shared.storage.factory import open_object_store
+
+    settings = Settings(data_dir=tmp_path, s3_bucket="assets", s3_endpoint_url="http://minio:9000",
+                        s3_public_endpoint_url="http://localhost:9000", s3_public_read="false")
+    store = open_object_store(settings)
+    assert isinstance(store, S3ObjectStore)
+    assert (store.bucket, store.prefix, store.endpoint_url, store.public_endpoint_url, store.public_read) == (
+        "assets", "", "http://minio:9000", "http://localhost:9000", False)
+
+
 def test_local_signatures_expire_and_resist_tampering():
     now = time.time()
     url = signed_file_url("http://h", "s3cret", "jobs/j/scene.glb", 60, now=now)

@@ -22,8 +22,9 @@ from shared.config import Settings
 from shared.envgen.hero import choose_heroes
 from shared.envgen.image_mesh import silhouette_mesh
 from shared.envgen.rules import plan_from_prompt
-from shared.envgen.text_to_image import load_pipeline
 from shared.errors import ProviderUnavailable
+from shared.models import runtime
+from shared.models.diffusion import load_pipeline
 from shared.pipeline.context import StageContext
 from shared.pipeline.env import SCENE_PROGRESS
 from shared.providers import env_sdxl_triposr
@@ -167,20 +168,20 @@ def test_submit_check_needs_only_the_setting_and_worker_check_names_what_is_miss
 ):
     provider = env_sdxl_triposr.SDXLTripoSREnvGenerator
     provider.check_available(gpu_settings(tmp_path / "only-on-the-gpu-host", tmp_path))
-    with pytest.raises(ProviderUnavailable, match="needs SDXL_MODEL_PATH"):
+    with pytest.raises(ProviderUnavailable, match="needs SDXL__MODEL_PATH"):
         provider.check_available(gpu_settings(pipeline_folder, tmp_path, sdxl_model_path=""))
     provider.check_runtime(gpu_settings(pipeline_folder, tmp_path))
 
     with pytest.raises(ProviderUnavailable, match="does not exist"):
         provider.check_runtime(gpu_settings(tmp_path / "no-such-model", tmp_path))
-    with pytest.raises(ProviderUnavailable, match="needs SDXL_MODEL_PATH"):
+    with pytest.raises(ProviderUnavailable, match="needs SDXL__MODEL_PATH"):
         provider.check_runtime(gpu_settings(pipeline_folder, tmp_path, sdxl_model_path=""))
     with pytest.raises(ProviderUnavailable, match=r"no model_index\.json"):
         provider.check_runtime(gpu_settings(pipeline_folder / "unet", tmp_path))
-    with pytest.raises(ProviderUnavailable, match="TRIPOSR_MODEL_PATH"):
+    with pytest.raises(ProviderUnavailable, match="TRIPOSR__MODEL_PATH"):
         provider.check_runtime(gpu_settings(pipeline_folder, tmp_path, triposr_model_path=str(tmp_path / "none")))
 
-    monkeypatch.setattr(env_sdxl_triposr, "find_spec", lambda name: None if name == "diffusers" else object())
+    monkeypatch.setattr(runtime, "find_spec", lambda name: None if name == "diffusers" else object())
     with pytest.raises(ProviderUnavailable, match=r"needs diffusers installed \(pip install -r requirements-gpu.txt"):
         provider.check_runtime(gpu_settings(pipeline_folder, tmp_path))
 
@@ -253,7 +254,7 @@ def test_a_picture_without_plain_background_becomes_a_closed_relief():
 def test_cuda_loads_in_half_precision(pipeline_folder, tmp_path):
     import torch
 
-    from shared.envgen.text_to_image import generate_image, hot_pipeline
+    from shared.models.diffusion import generate_image, hot_pipeline
 
     pipeline, device = hot_pipeline(gpu_settings(pipeline_folder, tmp_path, sdxl_device="auto"))
     assert device == "cuda"

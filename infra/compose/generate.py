@@ -34,21 +34,29 @@ HEADER = """\
 # bucket created by minio-init), the API (which also serves the viewer at /viewer/), one worker per
 # Celery queue (the GPU one reserves an NVIDIA GPU), beat (the reconciler's schedule) and Flower.
 #
-#   docker compose -f infra/compose/docker-compose.yaml up --build
+#   docker compose -f infra/compose/docker-compose.yaml up --build                 # any host: no GPU worker
+#   docker compose -f infra/compose/docker-compose.yaml --profile gpu up --build   # with the GPU worker
+#
+# The GPU worker is in the `gpu` profile, so a host without an NVIDIA GPU starts everything else;
+# jobs for the GPU providers then wait in gpu_tasks until a GPU worker starts.
 #
 # Settings: every MMF service reads the repository's .env (optional; see .env.example); the
 # `environment:` blocks below only point the services at each other and override .env for that.
 # ${VAR:-default} values are compose interpolation, read from your shell or infra/compose/.env:
 # MINIO_ROOT_USER / MINIO_ROOT_PASSWORD (change them outside a laptop), PUBLIC_BASE_URL,
-# API_PUBLISHED_PORT. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are boto3's own variables, not MMF
-# settings: they give the S3 client MinIO's credentials.
+# S3_PUBLIC_ENDPOINT_URL, API_PUBLISHED_PORT. AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY are boto3's
+# own variables, not MMF settings: they give the S3 client MinIO's credentials.
 #
-# Presigned S3 URLs name http://minio:9000, which resolves inside this network only; for downloads
-# from the host, go through the API (/v1/generations/{id}/download) or map `minio` to 127.0.0.1.
+# The services reach MinIO at http://minio:9000, a name only this network resolves; presigned
+# download URLs are signed for S3_PUBLIC_ENDPOINT_URL instead (default http://localhost:9000, MinIO's
+# S3 port published on the host's loopback), so a browser on the host opens them. Set it to the
+# address your clients reach MinIO at when they are elsewhere (and publish port 9000 there).
 """
 
 # Per queue: which image, how many processes (None: one per CPU, Celery's default) and whether it needs a
 # GPU. A queue missing here gets a CPU worker like cpu_tasks, so a new queue is never left without one.
+# A GPU worker is started only with the profile: `--profile gpu`.
+GPU_PROFILE = "gpu"
 WORKER_SPECS: dict[str, dict[str, Any]] = {
     queues.CPU: {"image": "cpu", "concurrency": None, "gpu": False},
     queues.GPU: {"image": "gpu", "concurrency": 1, "gpu": True},  # one model in GPU memory per process
@@ -82,6 +90,7 @@ def _mmf_service(image: str, command: list[str]) -> dict[str, Any]:
             "JOB_STORE_URL": "mongodb://mongo:27017",
             "OBJECT_STORE_URL": f"s3://{BUCKET}",
             "S3_ENDPOINT_URL": "http://minio:9000",
+            "S3_PUBLIC_ENDPOINT_URL": "${S3_PUBLIC_ENDPOINT_URL:-http://localhost:9000}",
             "PUBLIC_BASE_URL": "${PUBLIC_BASE_URL:-http://localhost:8000}",
             "AWS_ACCESS_KEY_ID": MINIO_USER,
             "AWS_SECRET_ACCESS_KEY": MINIO_PASSWORD,
@@ -108,6 +117,7 @@ def worker_service(queue: str) -> dict[str, Any]:
         start_period="60s")
     service["healthcheck"]["timeout"] = "20s"
     if spec["gpu"]:
+        service["profiles"] = [GPU_PROFILE]
         service["deploy"] = {"resources": {"reservations": {"devices": [
             {"driver": "nvidia", "count": 1, "capabilities": ["gpu"]}]}}}
     return service
@@ -145,7 +155,8 @@ def compose() -> dict[str, Any]:
             "command": ["server", "/data", "--console-address", ":9001"],
             "environment": {"MINIO_ROOT_USER": MINIO_USER, "MINIO_ROOT_PASSWORD": MINIO_PASSWORD},
             "volumes": ["minio-data:/data"],
-            "ports": ["127.0.0.1:9001:9001"],
+            # 9000 (S3) for presigned downloads from the host's browser, 9001 the console.
+            "ports": ["127.0.0.1:9000:9000", "127.0.0.1:9001:9001"],
             "healthcheck": _healthcheck(["mc", "ready", "local"], interval="10s", start_period="5s"),
             "restart": "unless-stopped",
         },

@@ -27,14 +27,16 @@ import numpy as np
 import trimesh
 
 from shared.envgen.colors import rgb
-from shared.envgen.image_mesh import HeroMesh, image_to_mesh
+from shared.envgen.image_mesh import HeroMesh, silhouette_mesh
 from shared.envgen.placement import Placer, yaw_quaternion
 from shared.envgen.procedural import SINK_M, build_scene, put_scene
 from shared.envgen.props import build_prop
 from shared.envgen.terrain import make_terrain
-from shared.envgen.text_to_image import generate_image, hot_pipeline
 from shared.errors import ProviderError
 from shared.geometry.glb import LIGHTS_EXT, GlbWriter, Primitive
+from shared.models.diffusion import generate_image, hot_pipeline
+from shared.models.runtime import optional_triposr_folder
+from shared.models.triposr import triposr_mesh
 from shared.schemas.scene_plan import ObjectGroup, ScenePlan
 
 if TYPE_CHECKING:
@@ -231,11 +233,12 @@ def build_hero_scene(ctx: StageContext, plan: ScenePlan, hero_count: int, steps:
     settings = ctx.settings
     heroes = choose_heroes(plan, hero_count)
     meshes: list[HeroMesh] = []
+    triposr = optional_triposr_folder(settings)
     if heroes:
-        ctx.report(0.02, f"preparing {settings.sdxl_pipeline_class}")
+        ctx.report(0.02, f"preparing {settings.sdxl.pipeline_class}")
         pipeline, device = hot_pipeline(settings)
-        model = Path(settings.sdxl_model_path).name  # not the whole path: notes reach clients
-        ctx.note(f"hero pictures: {settings.sdxl_pipeline_class} {model} on {device}, {steps} steps at {size}x{size}")
+        model = Path(settings.sdxl.model_path).name  # not the whole path: notes reach clients
+        ctx.note(f"hero pictures: {settings.sdxl.pipeline_class} {model} on {device}, {steps} steps at {size}x{size}")
     else:
         ctx.note("the plan has no objects to make hero props of: procedural scene only")
     share = 0.6 / max(1, len(heroes))
@@ -247,7 +250,7 @@ def build_hero_scene(ctx: StageContext, plan: ScenePlan, hero_count: int, steps:
 
         image = generate_image(pipeline, hero.prompt, hero.seed, steps, size, on_step)
         ctx.put_artifact(f"views/{hero.name}.png", _png(image), "image/png")
-        mesh, how = image_to_mesh(image, settings.triposr_model_path, device)
+        mesh, how = triposr_mesh(image, triposr, device) if triposr else silhouette_mesh(image)
         ctx.note(f"{hero.name} ({hero.kind}): {how}")
         meshes.append(fit_size(mesh, hero.size_m))
 

@@ -1,26 +1,21 @@
-"""One picture of an object -> a closed, vertex-coloured mesh (a hero prop).
+"""One picture of an object -> a closed, vertex-coloured mesh (a hero prop), by the silhouette mesher.
 
-Two meshers. TripoSR, when the ``tsr`` package and a local checkpoint are there, reconstructs the
-object's whole shape. Without it the silhouette mesher still builds real geometry from the picture:
+TripoSR (``shared.models.triposr``), when the ``tsr`` package and a checkpoint are there,
+reconstructs the object's whole shape. Without it the silhouette mesher still builds real geometry:
 it cuts the object from its plain background and inflates the silhouette into a closed solid whose
 front and back carry the picture's colours. It cannot know the hidden side, but the prop stands in
 the scene with the picture's outline, proportions and colours, on any CPU and in milliseconds.
 
 Meshes come out +Y up and facing +Z (towards a glTF viewer's default camera); colours are linear
-RGBA bytes, as glTF's COLOR_0 wants them. torch and tsr are imported only on the TripoSR path.
+RGBA bytes, as glTF's COLOR_0 wants them.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import lru_cache
-from importlib.util import find_spec
-from pathlib import Path
-from typing import Any
 
 import numpy as np
-import trimesh
 from PIL import Image
 from scipy import ndimage
 
@@ -34,9 +29,6 @@ MAX_THRESHOLD = 0.25  # a ring so varied that it needs more than this is not a p
 MIN_OBJECT_FRACTION = 0.01  # a cut-out smaller than this share of the picture is noise, not the object
 DEPTH_RATIO = 0.6  # the solid is this deep relative to its width where it is thickest
 EDGE_SLOPE = 2.0  # near the outline the surface rises at most this fast, so thin parts stay thin
-TRIPOSR_RESOLUTION = 160  # marching-cubes grid: about 50k faces, a few hundred kB of GLB per hero
-TRIPOSR_CHUNK = 8192
-TRIPOSR_FOREGROUND = 0.85  # TripoSR was trained on objects filling this share of a grey picture
 
 
 @dataclass
@@ -206,7 +198,7 @@ def inflate(mask: np.ndarray, rgb: np.ndarray, pixel_size: float = 1.0, shading_
     )
 
 
-def _working_picture(image: Image.Image) -> tuple[np.ndarray, float]:
+def working_picture(image: Image.Image) -> tuple[np.ndarray, float]:
     """The picture shrunk to the mesh grid (sRGB 0..1) and the size of one of its pixels in source pixels."""
     picture = image.convert("RGB")
     factor = min(1.0, MESH_GRID / max(picture.size))
@@ -218,7 +210,7 @@ def _working_picture(image: Image.Image) -> tuple[np.ndarray, float]:
 
 def silhouette_mesh(image: Image.Image) -> tuple[HeroMesh, str]:
     """The silhouette mesher's solid (in source-pixel units) and how the outline was found."""
-    rgb, pixel_size = _working_picture(image)
+    rgb, pixel_size = working_picture(image)
     cut = cut_out(rgb)
     if cut is None:
         mask = np.ones(rgb.shape[:2], dtype=bool)
@@ -228,52 +220,3 @@ def silhouette_mesh(image: Image.Image) -> tuple[HeroMesh, str]:
         how = f"cut from its {to_hex(tuple(background))} background"
     mesh = inflate(mask, rgb, pixel_size)
     return mesh, f"silhouette mesher ({how}; {len(mesh.positions)} vertices)"
-
-
-def triposr_usable(model_path: str) -> bool:
-    """TripoSR runs when its package is installed and a local checkpoint is configured."""
-    return bool(model_path) and find_spec("tsr") is not None
-
-
-@lru_cache(maxsize=1)
-def load_triposr(model_path: str, device: str) -> Any:
-    """TripoSR, loaded once per worker process (the folder holds config.yaml and model.ckpt)."""
-    from tsr.system import TSR
-
-    model = TSR.from_pretrained(model_path, config_name="config.yaml", weight_name="model.ckpt")
-    model.renderer.set_chunk_size(TRIPOSR_CHUNK)
-    model.to(device)
-    return model
-
-
-def triposr_mesh(image: Image.Image, model_path: str, device: str) -> tuple[HeroMesh, str]:
-    """TripoSR's reconstruction of the object, its background replaced by our own cut-out (no rembg)."""
-    import torch
-    from tsr.utils import resize_foreground
-
-    rgb, _ = _working_picture(image)
-    cut = cut_out(rgb)
-    mask = np.ones(rgb.shape[:2], dtype=bool) if cut is None else cut[0]
-    alpha = Image.fromarray(mask.astype(np.uint8) * 255).resize(image.size, Image.Resampling.BILINEAR)
-    rgba = image.convert("RGB")
-    rgba.putalpha(alpha)
-    framed = np.asarray(resize_foreground(rgba, TRIPOSR_FOREGROUND), dtype=np.float32) / 255.0
-    grey = framed[:, :, :3] * framed[:, :, 3:4] + (1.0 - framed[:, :, 3:4]) * 0.5
-    model = load_triposr(model_path, device)
-    with torch.no_grad():
-        codes = model([Image.fromarray((grey * 255.0).astype(np.uint8))], device=device)
-    mesh = model.extract_mesh(codes, True, resolution=TRIPOSR_RESOLUTION)[0]
-    # TripoSR's frame is Z-up; these are the turns its own demo applies for Y-up viewers.
-    mesh.apply_transform(trimesh.transformations.rotation_matrix(-np.pi / 2, [1, 0, 0]))
-    mesh.apply_transform(trimesh.transformations.rotation_matrix(np.pi / 2, [0, 1, 0]))
-    srgb = np.asarray(mesh.visual.vertex_colors, dtype=float)[:, :3] / 255.0
-    colors = np.concatenate([np.round(srgb_to_linear(srgb) * 255), np.full((len(srgb), 1), 255)], axis=1)
-    hero = HeroMesh(np.asarray(mesh.vertices, dtype=float), np.asarray(mesh.faces), colors.astype(np.uint8))
-    return hero, f"TripoSR from {Path(model_path).name} ({len(hero.positions)} vertices)"
-
-
-def image_to_mesh(image: Image.Image, triposr_path: str, device: str) -> tuple[HeroMesh, str]:
-    """The best mesh this worker can make of ``image``, and which mesher made it (for the job's notes)."""
-    if triposr_usable(triposr_path):
-        return triposr_mesh(image, triposr_path, device)
-    return silhouette_mesh(image)

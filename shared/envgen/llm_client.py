@@ -113,18 +113,18 @@ def _complete(http: httpx.Client, url: str, model: str, messages: list[dict[str,
 
 def request_plan(settings: Settings, prompt: str, seed: int) -> LLMPlan:
     """A validated plan for ``prompt``: one request, and one repair request quoting the errors if needed."""
-    if not settings.llm_base_url:
-        raise LLMPlanError("no LLM_BASE_URL configured")
-    url = settings.llm_base_url.rstrip("/") + "/chat/completions"
+    if not settings.llm.base_url:
+        raise LLMPlanError("no LLM__BASE_URL configured")
+    url = settings.llm.base_url.rstrip("/") + "/chat/completions"
     headers = {}
-    if settings.llm_api_key is not None and settings.llm_api_key.get_secret_value():
-        headers["Authorization"] = f"Bearer {settings.llm_api_key.get_secret_value()}"
+    if settings.llm.api_key is not None and settings.llm.api_key.get_secret_value():
+        headers["Authorization"] = f"Bearer {settings.llm.api_key.get_secret_value()}"
     messages = [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": json.dumps({"prompt": prompt, "seed": seed})},
     ]
-    with httpx.Client(timeout=settings.llm_timeout_s, headers=headers) as http:
-        reply = _complete(http, url, settings.llm_model, messages, seed)
+    with httpx.Client(timeout=settings.llm.timeout_s, headers=headers) as http:
+        reply = _complete(http, url, settings.llm.model, messages, seed)
         try:
             return LLMPlan(parse_plan(reply, prompt, seed), repaired=False)
         except PlanRejected as rejected:
@@ -133,7 +133,7 @@ def request_plan(settings: Settings, prompt: str, seed: int) -> LLMPlan:
                 {"role": "user", "content": "That is not a valid ScenePlan:\n"
                                             f"{rejected}\nReply with the corrected ScenePlan JSON object only."},
             ]
-        reply = _complete(http, url, settings.llm_model, messages, seed)
+        reply = _complete(http, url, settings.llm.model, messages, seed)
         try:
             return LLMPlan(parse_plan(reply, prompt, seed), repaired=True)
         except PlanRejected as rejected:

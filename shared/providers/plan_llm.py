@@ -26,5 +26,5 @@ class LLMPlanner(Planner):
             ctx.note(f"llm planner: {exc}; fell back to rules")
             return provider_class("plan", "rules")().plan(ctx, prompt, seed)
         repaired = " after one repair" if result.repaired else ""
-        ctx.note(f"llm planner: plan by model {settings.llm_model}{repaired}")
+        ctx.note(f"llm planner: plan by model {settings.llm.model}{repaired}")
         return result.plan.model_dump(mode="json")

@@ -1,40 +1,31 @@
 """Shap-E (diffusers' ShapEImg2ImgPipeline): a whole, vertex-coloured shape from the first view, on the GPU queue.
 
-The pipeline is loaded with ``shared.envgen.text_to_image``'s loader but cached on its own, so a
-worker that also runs an image model keeps both hot instead of swapping one for the other on
-every job. Shap-E's marching-cubes tables are buffers of its checkpoint: a pipeline built without
-one (random weights) has empty tables and yields no mesh, which ``to_trimesh`` reports clearly.
+The pipeline is ``shared.models.diffusion.load_shap_e``'s, cached beside any text-to-image
+pipeline; the worker's checks are ``shared.models.runtime``'s. Shap-E's marching-cubes tables are
+buffers of its checkpoint: a pipeline built without one (random weights) has empty tables and yields
+no mesh, which ``to_trimesh`` reports clearly.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from importlib.util import find_spec
 from typing import TYPE_CHECKING, Any
 
 from shared import queues
+from shared.config import setting_name
 from shared.errors import ProviderError, ProviderUnavailable
+from shared.models.runtime import DIFFUSERS_PACKAGES, model_folder, require_packages, torch_device
 from shared.providers.base import Reconstructor
-from shared.providers.env_sdxl_triposr import model_source_problem
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import trimesh
 
     from shared.assets.views import View
     from shared.config import Settings
     from shared.pipeline.context import StageContext
 
-PIPELINE_CLASS = "ShapEImg2ImgPipeline"
-REQUIRED_PACKAGES = ("torch", "diffusers", "transformers")
 GUIDANCE_SCALE = 3.0  # what Shap-E's authors use for image-conditioned sampling
-
-
-@lru_cache(maxsize=1)
-def load_shap_e(model_path: str, device: str) -> Any:
-    """The Shap-E pipeline, loaded once per worker process (beside any text-to-image pipeline)."""
-    from shared.envgen.text_to_image import load_pipeline
-
-    return load_pipeline.__wrapped__(PIPELINE_CLASS, model_path, device)
 
 
 def to_trimesh(output: Any) -> trimesh.Trimesh:
@@ -65,39 +56,43 @@ class ShapEReconstructor(Reconstructor):
 
     @classmethod
     def check_available(cls, settings: Settings) -> None:
-        if not settings.shap_e_model_path:
-            raise ProviderUnavailable("the shap_e reconstructor needs SHAP_E_MODEL_PATH (a local diffusers "
-                                      "ShapEImg2ImgPipeline)")
+        if not settings.shap_e.model_path:
+            raise ProviderUnavailable(f"the shap_e reconstructor needs {setting_name('shap_e.model_path')} (a local "
+                                      "diffusers ShapEImg2ImgPipeline)")
 
     @classmethod
     def check_runtime(cls, settings: Settings) -> None:
-        missing = [package for package in REQUIRED_PACKAGES if find_spec(package) is None]
-        if missing:
-            raise ProviderUnavailable(f"the shap_e reconstructor needs {', '.join(missing)} installed "
-                                      "(pip install -r requirements-gpu.txt)")
-        problem = model_source_problem("shap_e_model_path", settings.shap_e_model_path)
-        if problem:
-            raise ProviderUnavailable(f"the shap_e reconstructor cannot load its model: {problem}")
+        cls.model_source(settings)
+
+    @classmethod
+    def model_source(cls, settings: Settings) -> Path:
+        """The model's local folder, once the packages are known to be installed."""
+        require_packages("the shap_e reconstructor", DIFFUSERS_PACKAGES)
+        try:
+            return model_folder("shap_e.model_path", settings.shap_e.model_path)
+        except ProviderUnavailable as error:
+            raise ProviderUnavailable(f"the shap_e reconstructor cannot load its model: {error}") from None
 
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
         self.require_runtime(ctx.settings)
         import torch
 
-        from shared.envgen.text_to_image import torch_device
+        from shared.models.diffusion import load_shap_e
 
         settings = ctx.settings
+        shap_e = settings.shap_e
         device = torch_device(settings)
         ctx.report(0.05, "loading Shap-E")
-        pipeline = load_shap_e(settings.shap_e_model_path, device)
+        pipeline = load_shap_e(str(self.model_source(settings)), device)
         front = views[0].on_white()
-        ctx.report(0.2, f"sampling Shap-E latents ({settings.shap_e_steps} steps)")
+        ctx.report(0.2, f"sampling Shap-E latents ({shap_e.steps} steps)")
         generator = torch.Generator(device="cpu").manual_seed(int(ctx.request.get("seed") or 0))
-        latents = pipeline(image=front, num_inference_steps=settings.shap_e_steps, guidance_scale=GUIDANCE_SCALE,
+        latents = pipeline(image=front, num_inference_steps=shap_e.steps, guidance_scale=GUIDANCE_SCALE,
                            generator=generator, output_type="latent").images
-        ctx.report(0.7, f"decoding the mesh on a {settings.shap_e_mesh_grid}^3 grid")
+        ctx.report(0.7, f"decoding the mesh on a {shap_e.mesh_grid}^3 grid")
         # what the pipeline's output_type="mesh" does, with the grid ours to choose (it fixes 128)
         mesh = to_trimesh(pipeline.shap_e_renderer.decode_to_mesh(latents[0][None, :], device,
-                                                                  grid_size=settings.shap_e_mesh_grid))
-        ctx.note(f"Shap-E from {settings.shap_e_model_path} on {device}, {settings.shap_e_steps} steps, "
-                 f"{settings.shap_e_mesh_grid}^3 mesh grid")
+                                                                  grid_size=shap_e.mesh_grid))
+        ctx.note(f"Shap-E from {shap_e.model_path} on {device}, {shap_e.steps} steps, "
+                 f"{shap_e.mesh_grid}^3 mesh grid")
         return mesh

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared import queues
-from shared.errors import ProviderUnavailable
+from shared.models.runtime import GSPLAT_PACKAGES, require_cuda, require_packages
 from shared.providers.base import SplatTrainer
 
 if TYPE_CHECKING:
@@ -36,13 +36,8 @@ class GsplatSplatTrainer(SplatTrainer):
     @classmethod
     def check_runtime(cls, settings: Settings) -> None:
         """On the GPU worker (the API has no torch and cannot see the workers' GPUs, so it never asks)."""
-        try:
-            import gsplat  # noqa: F401
-            import torch
-        except ImportError as error:
-            raise ProviderUnavailable(f"the gsplat provider needs torch and gsplat installed ({error})") from None
-        if not torch.cuda.is_available():
-            raise ProviderUnavailable("the gsplat provider needs a CUDA GPU, and this server has none")
+        require_packages("the gsplat provider", GSPLAT_PACKAGES)
+        require_cuda("the gsplat provider")
 
     def train(self, ctx: StageContext) -> tuple[Path, dict[str, Any]]:
         from shared.splat import artifacts, gsplat_train

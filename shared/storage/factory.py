@@ -1,4 +1,7 @@
-"""Pick the object store from one setting: ``s3://bucket[/prefix]`` or a folder path."""
+"""Pick the object store from one setting: ``s3://bucket[/prefix]`` or a folder path.
+
+(``S3_BUCKET=name`` and ``S3_BUCKET_NAME=name`` arrive here as ``s3://name``: see ``shared.config``.)
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ def open_object_store(settings: Settings) -> ObjectStore:
         from shared.storage.s3 import S3ObjectStore
 
         bucket, _, prefix = url.removeprefix("s3://").partition("/")
-        return S3ObjectStore(bucket, prefix, settings.s3_endpoint_url, settings.aws_region)
+        return S3ObjectStore(bucket, prefix, settings.s3_endpoint_url, settings.aws_region,
+                             settings.s3_public_endpoint_url, settings.s3_public_read)
     from shared.storage.local import LocalObjectStore
 
     root = Path(url.removeprefix("file://")).expanduser()

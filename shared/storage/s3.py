@@ -11,21 +11,42 @@ from shared.storage.base import CHUNK_BYTES, ObjectInfo, ObjectStore, describe_b
 
 
 class S3ObjectStore(ObjectStore):
-    """Keys live under an optional prefix in ``bucket``; boto3 is built on first use."""
+    """Keys live under an optional prefix in ``bucket``; boto3 is built on first use.
 
-    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str = "us-east-1"):
+    Download URLs name ``public_endpoint_url`` when it is set: the address their callers reach the
+    server at, which inside a compose network (``minio:9000``) is not the one we use. A SigV4
+    signature covers the host, so the URL is signed for that address, not rewritten afterwards.
+    With ``public_read`` (the bucket's policy lets anyone read) they are plain, unsigned URLs.
+    """
+
+    def __init__(self, bucket: str, prefix: str = "", endpoint_url: str | None = None, region: str = "us-east-1",
+                 public_endpoint_url: str | None = None, public_read: bool = False):
         self.bucket = bucket
         self.prefix = prefix.strip("/")
         self.endpoint_url = endpoint_url
         self.region = region
+        self.public_endpoint_url = public_endpoint_url
+        self.public_read = public_read
 
-    @cached_property
-    def client(self):
+    def _client(self, endpoint_url: str | None, signature_version: object):
         import boto3
         from botocore.config import Config
 
-        config = Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4")
-        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=self.region, config=config)
+        config = Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version=signature_version)
+        return boto3.client("s3", endpoint_url=endpoint_url, region_name=self.region, config=config)
+
+    @cached_property
+    def client(self):
+        return self._client(self.endpoint_url, "s3v4")
+
+    @cached_property
+    def url_client(self):
+        """The client that writes download URLs (no request is sent with it)."""
+        from botocore import UNSIGNED
+
+        if self.public_endpoint_url is None and not self.public_read:
+            return self.client
+        return self._client(self.public_endpoint_url or self.endpoint_url, UNSIGNED if self.public_read else "s3v4")
 
     def _full(self, key: str) -> str:
         validate_key(key)
@@ -121,7 +142,7 @@ class S3ObjectStore(ObjectStore):
         self.client.delete_object(Bucket=self.bucket, Key=self._full(key))
 
     def signed_url(self, key: str, expires_s: int) -> str:
-        return self.client.generate_presigned_url(
+        return self.url_client.generate_presigned_url(
             "get_object", Params={"Bucket": self.bucket, "Key": self._full(key)}, ExpiresIn=expires_s
         )
 

@@ -1,10 +1,12 @@
-"""Text -> image through a local diffusers pipeline, loaded once per worker process and kept hot.
+"""diffusers pipelines (text -> image, and Shap-E), loaded once per worker process and kept hot.
 
 Loading an SDXL pipeline takes tens of seconds and gigabytes of (GPU) memory, and a worker serves
-job after job: the pipeline is cached per process, keyed by (class, path, device). One entry only: a
-second large model would not fit beside the first on one GPU, so switching models frees the old one.
-Nothing is ever downloaded (``local_files_only``): the model is a local folder, or already cached.
-torch and diffusers are imported inside the functions, never at module level.
+job after job: the pipeline is cached per process, keyed by (class, folder, device). One entry only:
+a second large model would not fit beside the first on one GPU, so switching models frees the old
+one. Shap-E is cached on its own, so a worker that also runs an image model keeps both hot instead
+of swapping one for the other on every job. Nothing is ever downloaded: the folder comes from
+``runtime.model_folder`` and is opened with ``local_files_only``. torch and diffusers are imported
+inside the functions, never at module level.
 """
 
 from __future__ import annotations
@@ -14,30 +16,15 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from shared.errors import ProviderError
+from shared.models.runtime import model_folder, torch_device
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from shared.config import Settings
 
+SHAP_E_PIPELINE_CLASS = "ShapEImg2ImgPipeline"
 NEGATIVE_PROMPT = "scene, landscape, room, several objects, cropped, text, watermark, frame, busy background"
-
-
-def resolve_device(setting: str) -> str:
-    """``auto`` is the first CUDA GPU when there is one, else the CPU."""
-    import torch
-
-    if setting == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return setting
-
-
-def torch_device(settings: Settings) -> str:
-    """What every torch stage starts with: the worker's math-thread count set, and the device to run on."""
-    import torch
-
-    torch.set_num_threads(settings.worker_torch_threads)
-    return resolve_device(settings.sdxl_device)
 
 
 @lru_cache(maxsize=1)
@@ -56,10 +43,17 @@ def load_pipeline(class_name: str, model_path: str, device: str) -> Any:
     return pipeline
 
 
+@lru_cache(maxsize=1)
+def load_shap_e(model_path: str, device: str) -> Any:
+    """The Shap-E pipeline (diffusers' ShapEImg2ImgPipeline), loaded once per worker process."""
+    return load_pipeline.__wrapped__(SHAP_E_PIPELINE_CLASS, model_path, device)
+
+
 def hot_pipeline(settings: Settings) -> tuple[Any, str]:
-    """This process's pipeline for ``settings`` (loaded on first use) and the device it runs on."""
+    """This process's SDXL pipeline for ``settings`` (loaded on first use) and the device it runs on."""
     device = torch_device(settings)
-    return load_pipeline(settings.sdxl_pipeline_class, settings.sdxl_model_path, device), device
+    folder = model_folder("sdxl.model_path", settings.sdxl.model_path)
+    return load_pipeline(settings.sdxl.pipeline_class, str(folder), device), device
 
 
 def generate_image(pipeline: Any, prompt: str, seed: int, steps: int, size: int,
