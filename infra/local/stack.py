@@ -174,7 +174,11 @@ def wait_for_api(base_url: str, timeout_s: float = 60, api_key: str | None = Non
 
 
 def stack_env(data_dir: Path, redis_port: int, api_port: int) -> dict[str, str]:
-    env = dict(os.environ)
+    """The environment of the stack's processes: the caller's, with the stack's own Redis (the seeds'
+    Redis parts, if set for some other Redis, would disagree with it and stop every process)."""
+    from shared.config import REDIS_PARTS
+
+    env = {name: value for name, value in os.environ.items() if name not in REDIS_PARTS}
     env.update({
         "DATA_DIR": str(data_dir),
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",

@@ -41,14 +41,15 @@ import httpx
 
 from infra.local import stack
 from shared import queues
+from shared.config import ALIAS_NAMES
 from tests import faults
 
 TERMINAL = {"completed", "failed", "canceled"}
 ORDER = {"queued": 0, "running": 1, "completed": 2, "failed": 2, "canceled": 2}
 SETTLE_TIMEOUT_S = 180.0
 # Settings of the caller (the test session, a developer's shell) that must not leak into a scenario's stack.
-SCRUBBED = ("JOB_STORE_URL", "MONGO_URI", "OBJECT_STORE_URL", "S3_BUCKET", "S3_ENDPOINT_URL", "API_KEYS",
-            "RATE_LIMIT_PER_MINUTE", "PUBLIC_BASE_URL")
+SCRUBBED = ("JOB_STORE_URL", "OBJECT_STORE_URL", "S3_ENDPOINT_URL", "S3_PUBLIC_ENDPOINT_URL", "USE_S3_STORAGE",
+            "API_KEYS", "RATE_LIMIT_PER_MINUTE", "PUBLIC_BASE_URL", *ALIAS_NAMES)
 
 
 @dataclass
