@@ -28,8 +28,10 @@ from shared.pipeline.splat import (
 )
 from shared.splat.ply import Gaussians, open_ply
 from shared.splat.sample_video import FRAMES, HEIGHT, WIDTH, encode_video, orbit_frames
+from shared.splat.spz import DEFAULT_FRACTIONAL_BITS
 from tests.test_sdxl_triposr import cuda_available
 from tests.test_splat_convert import check_round_trip
+from tests.test_splat_formats import check_spz, read_with_splat_transform
 from tests.test_splat_video import SplatJob
 
 
@@ -66,7 +68,8 @@ def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished)
     names = set(record["artifacts"])
     assert {f"frames/frame_{i:04d}.jpg" for i in range(1, FRAMES - 1)} <= names
     assert {"sparse/0/cameras.bin", "sparse/0/images.bin", "sparse/0/points3D.bin", "point_cloud.ply",
-            "scene.splat", "thumbnail.jpg", "frames.json", "sfm.json", "training.json", "splat.json"} <= names
+            "scene.splat", "scene.spz", "thumbnail.jpg", "frames.json", "sfm.json", "training.json",
+            "splat.json"} <= names
     assert record["progress"] == CONVERT_PROGRESS[1]
 
     details = job.record["details"]  # what the converting stage wrote for the manifest
@@ -112,6 +115,11 @@ def test_scene_splat_holds_the_trained_ply(finished, tmp_path):
                           columns(*(f"f_rest_{i}" for i in range(45))), np.asarray(vertices["opacity"]),
                           columns("scale_0", "scale_1", "scale_2"), columns("rot_0", "rot_1", "rot_2", "rot_3"))
     check_round_trip(gaussians, artifact(finished, "scene.splat"))
+    (tmp_path / "scene.spz").write_bytes(artifact(finished, "scene.spz"))
+    report = json.loads(artifact(finished, "splat.json"))["spz"]
+    assert report == {"splats": len(gaussians), "sh_degree": 3, "fractional_bits": DEFAULT_FRACTIONAL_BITS,
+                      "bytes": len(artifact(finished, "scene.spz"))}
+    check_spz(read_with_splat_transform(tmp_path / "scene.spz"), gaussians, DEFAULT_FRACTIONAL_BITS)
     assert np.allclose(1 / (1 + np.exp(-gaussians.opacities)), 0.6)  # the points provider's preview opacity
     assert np.all(gaussians.quats == [1, 0, 0, 0]) and np.all(gaussians.sh_rest == 0)
 

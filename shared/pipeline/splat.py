@@ -170,21 +170,27 @@ def _evaluate(ctx: StageContext, gaussians: Gaussians, facts: dict[str, Any]) ->
 
 
 def convert(ctx: StageContext) -> None:
-    """Write ``scene.splat`` from the PLY, ``thumbnail.jpg`` from the render of a held-out view, and ``splat.json``."""
+    """Write ``scene.splat`` and ``scene.spz`` from the PLY, ``thumbnail.jpg`` from the render of a held-out
+    view, and ``splat.json``."""
     from shared.splat.convert import ply_to_splat
     from shared.splat.frames import thumbnail_jpeg
+    from shared.splat.spz import ply_to_spz
 
     ply = ctx.workdir / artifacts.POINT_CLOUD
     ctx.objects.download(job_key(ctx.job_id, artifacts.POINT_CLOUD), ply)
+    limits = {"max_vertices": ctx.settings.splat_max_ply_vertices, "max_bytes": ctx.settings.splat_max_ply_bytes}
     out = ctx.workdir / artifacts.SCENE_SPLAT
-    stats = ply_to_splat(ply, out, max_vertices=ctx.settings.splat_max_ply_vertices,
-                         max_bytes=ctx.settings.splat_max_ply_bytes)
-    ctx.report(0.6, f"{stats['splats']} splats converted")
+    stats = ply_to_splat(ply, out, **limits)
+    ctx.report(0.4, f"{stats['splats']} splats converted to .splat")
     info = ctx.put_artifact(artifacts.SCENE_SPLAT, out, "application/octet-stream")
+    compressed = ctx.workdir / artifacts.SCENE_SPZ
+    spz = ply_to_spz(ply, compressed, **limits)
+    ctx.report(0.6, f"{stats['splats']} splats compressed to .spz")
+    spz["bytes"] = ctx.put_artifact(artifacts.SCENE_SPZ, compressed, "application/octet-stream").bytes
 
     training = ctx.read_json_artifact(artifacts.TRAINING_REPORT)
     ctx.put_artifact(artifacts.THUMBNAIL, thumbnail_jpeg(ctx.read_artifact(artifacts.HELDOUT_RENDER)), "image/jpeg")
-    splat = {**stats, "bytes": info.bytes, "thumbnail_view": training["evaluation"]["shown_frame"]}
+    splat = {**stats, "bytes": info.bytes, "spz": spz, "thumbnail_view": training["evaluation"]["shown_frame"]}
     artifacts.put_json(ctx, artifacts.SPLAT_REPORT, splat)
     frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)
     sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)
