@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -55,6 +56,12 @@ def artifact(job: SplatJob, name: str) -> bytes:
     return job.objects.get_bytes(f"jobs/{job.job_id}/{name}")
 
 
+def tmp_ply(job: SplatJob) -> Path:
+    path = job.root / "trained.ply"
+    path.write_bytes(artifact(job, "point_cloud.ply"))
+    return path
+
+
 def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished):
     job = finished
     record = job.jobs.get(job.job_id)
@@ -85,6 +92,14 @@ def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished)
     assert thumbnail.format == "JPEG" and thumbnail.size == render.size == frame.size
     assert WIDTH - 8 <= render.size[0] <= WIDTH and HEIGHT - 8 <= render.size[1] <= HEIGHT
     assert np.abs(np.asarray(thumbnail, float) - np.asarray(render, float)).mean() < 3
+    # The viewer opens where the thumbnail was rendered from: that held-out camera, looking at the scene.
+    view = json.loads(artifact(job, "splat.json"))["view"]
+    assert view == training["evaluation"]["shown_camera"] and 20 < view["fov_y_deg"] < 120
+    forward, up, position = (np.array(view[key]) for key in ("forward", "up", "position"))
+    assert abs(np.linalg.norm(forward) - 1) < 1e-5 and abs(forward @ up) < 1e-5
+    points = open_ply(tmp_ply(job), max_vertices=10**6, max_bytes=1 << 30)
+    depth = (np.stack([points["x"], points["y"], points["z"]], axis=1) - position) @ forward
+    assert np.median(depth) > 0  # most of the splats lie in front of that camera
 
 
 def test_every_trainer_is_scored_on_frames_it_did_not_see(finished):

@@ -392,6 +392,9 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
   const page = await context.newPage();
   const splat = sphereSplat();
   const manifest = JSON.stringify({ job_id: "e2e-splat-job", kind: "splat", artifacts: {} });
+  // The training camera the preview opens at (as the converting stage writes it): in front of the sphere.
+  const report = JSON.stringify({ splats: 6000, view: { position: [0, -0.5, -3.5], forward: [0, 0.141, 0.99],
+    up: [0, -0.99, 0.141], fov_y_deg: 50 } });
   // A 1x1 PNG stands in for the held-out frame and its render.
   const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==", "base64");
   const image = (name) => ({ key: `jobs/e2e-splat-job/${name}`, bytes: pixel.length, sha256: "0", content_type: "image/png" });
@@ -401,6 +404,7 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
     artifacts: {
       "scene.splat": { key: "jobs/e2e-splat-job/scene.splat", bytes: splat.length, sha256: "0", content_type: "application/octet-stream" },
       "manifest.json": { key: "jobs/e2e-splat-job/manifest.json", bytes: manifest.length, sha256: "0", content_type: "application/json" },
+      "splat.json": { key: "jobs/e2e-splat-job/splat.json", bytes: report.length, sha256: "0", content_type: "application/json" },
       "evaluation/heldout_frame.jpg": image("evaluation/heldout_frame.jpg"),
       "evaluation/heldout_render.jpg": image("evaluation/heldout_render.jpg"),
     },
@@ -410,6 +414,7 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
     files: {
       "scene.splat": { headers: { "Content-Type": "application/octet-stream" }, body: splat },
       "manifest.json": { headers: { "Content-Type": "application/json" }, body: manifest },
+      "splat.json": { headers: { "Content-Type": "application/json" }, body: report },
       "evaluation/heldout_frame.jpg": { headers: { "Content-Type": "image/png" }, body: pixel },
       "evaluation/heldout_render.jpg": { headers: { "Content-Type": "image/png" }, body: pixel },
     },
@@ -418,6 +423,8 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
   await page.locator('[data-testid="splat-preview"][data-state="loaded"]').waitFor();
   check((await page.locator("model-viewer").count()) === 0, "a splat-only job shows a GLB viewer");
   const { stats } = await waitForDrawnPixels(page, helperPage, page.getByTestId("splat-preview"), "splat preview");
+  const decoded = await page.getByTestId("splat-preview").getAttribute("data-splats");
+  check(decoded === "6000", `the splat preview decoded ${decoded} splats, not the file's 6000`);
   await page.getByTestId("download-scene.splat").waitFor();
   // The held-out check: the frame beside the render from its camera, and the scores.
   for (const id of ["heldout-frame", "heldout-render"]) {
