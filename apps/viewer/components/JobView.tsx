@@ -20,7 +20,7 @@ const SplatPreview = dynamic(() => import("./SplatPreview").then((m) => m.SplatP
   loading: () => <p className="muted">Loading the splat viewer…</p>,
 });
 
-const MAIN_FIRST = ["scene.glb", "model.glb", "scene.splat", "manifest.json"];
+const MAIN_FIRST = ["scene.glb", "model.glb", "scene.splat", "scene.spz", "manifest.json"];
 
 /** The newer of two views of a job's status: a terminal status wins (it is never overwritten). */
 function newest(a: JobStatus | null, b: JobStatus | null): JobStatus | null {
