@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 RUNTIME_STAMP := $(VENV)/.runtime-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
-DEV_STAMP := $(VENV)/.dev-$(shell cat requirements*.txt tools/gltf/package-lock.json | sha1sum | cut -c1-12)
+DEV_STAMP := $(VENV)/.dev-$(shell cat requirements*.txt tools/gltf/package-lock.json tools/splat/package-lock.json | sha1sum | cut -c1-12)
 VIEWER := apps/viewer
 VIEWER_STAMP := $(VIEWER)/node_modules/.ci-stamp
 VIEWER_SOURCES := $(shell find $(VIEWER)/app $(VIEWER)/components $(VIEWER)/lib $(VIEWER)/types -type f) \
@@ -33,11 +33,12 @@ $(RUNTIME_STAMP): requirements.txt pyproject.toml | $(PY)
 	$(PY) -m pip install -q --no-deps -e .
 	rm -f $(VENV)/.runtime-*; touch $@
 
-$(DEV_STAMP): requirements.txt requirements-dev.txt requirements-gpu.txt tools/gltf/package-lock.json | $(PY)
+$(DEV_STAMP): requirements.txt requirements-dev.txt requirements-gpu.txt tools/gltf/package-lock.json tools/splat/package-lock.json | $(PY)
 	@# torch first, alone and pinned: it resolves to the machine's CPU wheel, never to CUDA packages
 	$(PY) -m pip install -q "$$(grep '^torch==' requirements-gpu.txt)"
 	$(PY) -m pip install -q -r requirements-dev.txt -r requirements-gpu.txt
 	npm ci --prefix tools/gltf --no-audit --no-fund --loglevel=error
+	npm ci --prefix tools/splat --no-audit --no-fund --loglevel=error
 	rm -f $(VENV)/.dev-*; touch $@
 
 install: $(RUNTIME_STAMP) redis-server assimp

@@ -1,4 +1,5 @@
-"""PLY -> .splat: the vectorised converter against the naive one (argsort, then struct.pack per splat).
+"""PLY -> .splat: the compiled converter against the naive one (argsort, then struct.pack per splat);
+PLY -> .spz: time and size.
 
 ``python -m bench.splat_convert`` prints a table; ``main()`` returns the figures. Times are the
 best of a few runs in this process; the baseline runs on 100k splats and, unless ``full_baseline``,
@@ -24,6 +25,7 @@ import numpy as np
 from bench.timing import best_time
 from shared.splat.convert import SH_C0, ply_to_splat
 from shared.splat.ply import Gaussians, open_ply, write_ply
+from shared.splat.spz import ply_to_spz
 
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = {"max_vertices": 50_000_000, "max_bytes": 1 << 40}
@@ -105,12 +107,15 @@ def main(sizes: tuple[int, ...] = (100_000, 1_000_000), full_baseline: bool = Fa
         work = Path(scratch)
         for n in sizes:
             ply, ours, theirs = work / f"{n}.ply", work / f"{n}.splat", work / f"{n}-naive.splat"
+            compressed = work / f"{n}.spz"
             input_bytes = synthetic_ply(ply, n)
             seconds = best_time(lambda ply=ply, ours=ours: ply_to_splat(ply, ours, **LIMITS), 5)
+            spz_seconds = best_time(lambda ply=ply, compressed=compressed: ply_to_spz(ply, compressed, **LIMITS), 3)
             peak = traced_peak(lambda ply=ply, ours=ours: ply_to_splat(ply, ours, **LIMITS))
             row: dict[str, Any] = {"splats": n, "input_mb": input_bytes / 1e6, "seconds": seconds,
                                    "traced_peak_x_input": peak / input_bytes,
-                                   "process_rss_x_input": process_rss_delta(ply, ours) / input_bytes}
+                                   "process_rss_x_input": process_rss_delta(ply, ours) / input_bytes,
+                                   "spz_seconds": spz_seconds, "spz_x_input": compressed.stat().st_size / input_bytes}
             if n <= BASELINE_SPLATS or full_baseline:
                 naive = best_time(lambda ply=ply, theirs=theirs: naive_convert(ply, theirs), 1)
                 baseline_per_splat = naive / n
@@ -123,13 +128,14 @@ def main(sizes: tuple[int, ...] = (100_000, 1_000_000), full_baseline: bool = Fa
 
 
 def report(results: dict[str, dict[str, Any]]) -> str:
-    lines = ["| splats | input MB | ours (s) | naive (s) | speedup | peak / input (traced, process RSS) | agree |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| splats | input MB | ours (s) | naive (s) | speedup | peak / input (traced, process RSS) | agree "
+             "| .spz (s) | .spz / PLY size |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in results.values():
         naive = f"{row['baseline_seconds']:.2f}" + ("" if row["baseline_measured"] else " (extrapolated)")
         lines.append(f"| {row['splats']:,} | {row['input_mb']:.0f} | {row['seconds']:.3f} | {naive} | "
                      f"{row['speedup']:.0f}x | {row['traced_peak_x_input']:.2f}x, {row['process_rss_x_input']:.2f}x | "
-                     f"{row.get('outputs_agree', 'n/a')} |")
+                     f"{row.get('outputs_agree', 'n/a')} | {row['spz_seconds']:.3f} | {row['spz_x_input']:.3f} |")
     return "\n".join(lines)
 
 

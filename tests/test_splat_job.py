@@ -41,7 +41,7 @@ def test_video_upload_to_completed_splat_job(client, orbit_video):
     assert np.all(positions >= low - 1e-4) and np.all(positions <= high + 1e-4)
     manifest = json.loads(client.get(f"/v1/generations/{job['job_id']}/download/manifest.json").content)
     assert manifest["kind"] == "splat" and manifest["details"]["splats"] == details["splats"]
-    assert {"scene.splat", "point_cloud.ply", "thumbnail.jpg", "evaluation/heldout_frame.jpg",
+    assert {"scene.splat", "scene.spz", "point_cloud.ply", "thumbnail.jpg", "evaluation/heldout_frame.jpg",
             "evaluation/heldout_render.jpg"} <= set(manifest["artifacts"])
     # 5 steps is too short a budget: the job completes and says so, in its message and its manifest.
     assert details["training_steps"] == 5 and details["heldout_frames"] and details["heldout_psnr"] > 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,8 +29,10 @@ from shared.pipeline.splat import (
 )
 from shared.splat.ply import Gaussians, open_ply
 from shared.splat.sample_video import FRAMES, HEIGHT, WIDTH, encode_video, orbit_frames
+from shared.splat.spz import DEFAULT_FRACTIONAL_BITS
 from tests.test_sdxl_triposr import cuda_available
 from tests.test_splat_convert import check_round_trip
+from tests.test_splat_formats import check_spz, read_with_splat_transform
 from tests.test_splat_video import SplatJob
 
 
@@ -53,6 +56,12 @@ def artifact(job: SplatJob, name: str) -> bytes:
     return job.objects.get_bytes(f"jobs/{job.job_id}/{name}")
 
 
+def tmp_ply(job: SplatJob) -> Path:
+    path = job.root / "trained.ply"
+    path.write_bytes(artifact(job, "point_cloud.ply"))
+    return path
+
+
 def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished):
     job = finished
     record = job.jobs.get(job.job_id)
@@ -66,7 +75,8 @@ def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished)
     names = set(record["artifacts"])
     assert {f"frames/frame_{i:04d}.jpg" for i in range(1, FRAMES - 1)} <= names
     assert {"sparse/0/cameras.bin", "sparse/0/images.bin", "sparse/0/points3D.bin", "point_cloud.ply",
-            "scene.splat", "thumbnail.jpg", "frames.json", "sfm.json", "training.json", "splat.json"} <= names
+            "scene.splat", "scene.spz", "thumbnail.jpg", "frames.json", "sfm.json", "training.json",
+            "splat.json"} <= names
     assert record["progress"] == CONVERT_PROGRESS[1]
 
     details = job.record["details"]  # what the converting stage wrote for the manifest
@@ -82,6 +92,14 @@ def test_video_to_splat_registers_the_frames_and_writes_every_artifact(finished)
     assert thumbnail.format == "JPEG" and thumbnail.size == render.size == frame.size
     assert WIDTH - 8 <= render.size[0] <= WIDTH and HEIGHT - 8 <= render.size[1] <= HEIGHT
     assert np.abs(np.asarray(thumbnail, float) - np.asarray(render, float)).mean() < 3
+    # The viewer opens where the thumbnail was rendered from: that held-out camera, looking at the scene.
+    view = json.loads(artifact(job, "splat.json"))["view"]
+    assert view == training["evaluation"]["shown_camera"] and 20 < view["fov_y_deg"] < 120
+    forward, up, position = (np.array(view[key]) for key in ("forward", "up", "position"))
+    assert abs(np.linalg.norm(forward) - 1) < 1e-5 and abs(forward @ up) < 1e-5
+    points = open_ply(tmp_ply(job), max_vertices=10**6, max_bytes=1 << 30)
+    depth = (np.stack([points["x"], points["y"], points["z"]], axis=1) - position) @ forward
+    assert np.median(depth) > 0  # most of the splats lie in front of that camera
 
 
 def test_every_trainer_is_scored_on_frames_it_did_not_see(finished):
@@ -112,6 +130,11 @@ def test_scene_splat_holds_the_trained_ply(finished, tmp_path):
                           columns(*(f"f_rest_{i}" for i in range(45))), np.asarray(vertices["opacity"]),
                           columns("scale_0", "scale_1", "scale_2"), columns("rot_0", "rot_1", "rot_2", "rot_3"))
     check_round_trip(gaussians, artifact(finished, "scene.splat"))
+    (tmp_path / "scene.spz").write_bytes(artifact(finished, "scene.spz"))
+    report = json.loads(artifact(finished, "splat.json"))["spz"]
+    assert report == {"splats": len(gaussians), "sh_degree": 3, "fractional_bits": DEFAULT_FRACTIONAL_BITS,
+                      "bytes": len(artifact(finished, "scene.spz"))}
+    check_spz(read_with_splat_transform(tmp_path / "scene.spz"), gaussians, DEFAULT_FRACTIONAL_BITS)
     assert np.allclose(1 / (1 + np.exp(-gaussians.opacities)), 0.6)  # the points provider's preview opacity
     assert np.all(gaussians.quats == [1, 0, 0, 0]) and np.all(gaussians.sh_rest == 0)
 

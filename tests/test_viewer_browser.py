@@ -23,11 +23,15 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
+import numpy as np
 import pytest
 
 from apps.api.auth import hash_key
 from apps.api.viewer import mount_viewer
 from infra.local import stack
+from shared.splat.convert import SH_C0
+from shared.splat.ply import Gaussians, write_ply
+from shared.splat.spz import ply_to_spz
 
 ROOT = Path(__file__).resolve().parents[1]
 VIEWER = ROOT / "apps" / "viewer"
@@ -157,8 +161,25 @@ def test_live_status_follows_stream_then_polls():
     assert "# fail 0" in result.stdout
 
 
-def test_viewer_in_browser(viewer_api):
-    _run_e2e(viewer_api, "viewer.png", 4, {})
+def sphere_spz(path: Path, count: int = 6000) -> Path:
+    """The e2e script's sphere of Gaussians (a Fibonacci sphere coloured by position), through our .spz encoder."""
+    i = np.arange(count) + 0.5
+    y = 1 - 2 * i / count
+    angle = np.pi * (3 - np.sqrt(5)) * (i - 0.5)
+    means = np.stack([np.cos(angle) * np.sqrt(1 - y * y), y, np.sin(angle) * np.sqrt(1 - y * y)], axis=1)
+    colour = np.round(127 + 127 * means) / 255
+    gaussians = Gaussians(means=means.astype(np.float32), sh_dc=((colour - 0.5) / SH_C0).astype(np.float32),
+                          sh_rest=np.zeros((count, 45), np.float32), opacities=np.full(count, 8.0, np.float32),
+                          log_scales=np.full((count, 3), np.log(0.05), np.float32),
+                          quats=np.tile(np.array([1, 0, 0, 0], np.float32), (count, 1)))
+    write_ply(path.with_suffix(".ply"), gaussians)
+    ply_to_spz(path.with_suffix(".ply"), path, max_vertices=count, max_bytes=1 << 30)
+    return path
+
+
+def test_viewer_in_browser(viewer_api, tmp_path):
+    """Every scenario; the splat preview shows both a .splat and a .spz our encoder wrote (Spark decodes it)."""
+    _run_e2e(viewer_api, "viewer.png", 4, {"MMF_E2E_SPZ": str(sphere_spz(tmp_path / "sphere.spz"))})
 
 
 def test_viewer_in_browser_with_an_api_key(keyed_viewer_api):

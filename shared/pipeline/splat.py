@@ -7,6 +7,7 @@ small JSON report that later stages and the manifest's ``details`` read.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ from shared.splat import artifacts
 
 if TYPE_CHECKING:
     from shared.splat.frames import Frame, FrameLimits, Sampling
+    from shared.splat.gsplat_train import View
     from shared.splat.ply import Gaussians
 
 EXTRACT_PROGRESS = steps.EXTRACT_FRAMES.progress
@@ -165,27 +167,47 @@ def _evaluate(ctx: StageContext, gaussians: Gaussians, facts: dict[str, Any]) ->
     evaluation, shown = evaluate(gaussians, views, heldout, ctx.settings.splat_eval_max_side)
     if shown is not None:
         evaluation["shown_frame"] = shown.name
+        evaluation["shown_camera"] = viewer_camera(next(view for view in views if view.name == shown.name))
         for key, image in ((artifacts.HELDOUT_FRAME, shown.frame), (artifacts.HELDOUT_RENDER, shown.render)):
             ctx.put_artifact(key, jpeg_bytes(image), "image/jpeg")
     return evaluation, verdict(evaluation, sfm, facts, ctx.settings.splat_min_heldout_psnr)
 
 
+def viewer_camera(view: View) -> dict[str, Any]:
+    """Where a viewer should open the splats: this training camera's centre, viewing direction, up vector
+    and vertical field of view, in the splats' own (COLMAP, y-down) coordinates."""
+    rotation = view.world_to_camera[:3, :3]
+    return {"position": [round(float(v), 6) for v in view.center],
+            "forward": [round(float(v), 6) for v in rotation.T @ [0.0, 0.0, 1.0]],  # OpenCV cameras look down +z
+            "up": [round(float(v), 6) for v in rotation.T @ [0.0, -1.0, 0.0]],  # and their image y points down
+            "fov_y_deg": round(math.degrees(2 * math.atan(view.height / (2 * float(view.intrinsics[1, 1])))), 3)}
+
+
 def convert(ctx: StageContext) -> None:
-    """Write ``scene.splat`` from the PLY, ``thumbnail.jpg`` from the render of a held-out view, and ``splat.json``."""
+    """Write ``scene.splat`` and ``scene.spz`` from the PLY, ``thumbnail.jpg`` from the render of a held-out
+    view, and ``splat.json``."""
     from shared.splat.convert import ply_to_splat
     from shared.splat.frames import thumbnail_jpeg
+    from shared.splat.spz import ply_to_spz
 
     ply = ctx.workdir / artifacts.POINT_CLOUD
     ctx.objects.download(job_key(ctx.job_id, artifacts.POINT_CLOUD), ply)
+    limits = {"max_vertices": ctx.settings.splat_max_ply_vertices, "max_bytes": ctx.settings.splat_max_ply_bytes}
     out = ctx.workdir / artifacts.SCENE_SPLAT
-    stats = ply_to_splat(ply, out, max_vertices=ctx.settings.splat_max_ply_vertices,
-                         max_bytes=ctx.settings.splat_max_ply_bytes)
-    ctx.report(0.6, f"{stats['splats']} splats converted")
+    stats = ply_to_splat(ply, out, **limits)
+    ctx.report(0.4, f"{stats['splats']} splats converted to .splat")
     info = ctx.put_artifact(artifacts.SCENE_SPLAT, out, "application/octet-stream")
+    compressed = ctx.workdir / artifacts.SCENE_SPZ
+    spz = ply_to_spz(ply, compressed, **limits)
+    ctx.report(0.6, f"{stats['splats']} splats compressed to .spz")
+    spz["bytes"] = ctx.put_artifact(artifacts.SCENE_SPZ, compressed, "application/octet-stream").bytes
 
     training = ctx.read_json_artifact(artifacts.TRAINING_REPORT)
     ctx.put_artifact(artifacts.THUMBNAIL, thumbnail_jpeg(ctx.read_artifact(artifacts.HELDOUT_RENDER)), "image/jpeg")
-    splat = {**stats, "bytes": info.bytes, "thumbnail_view": training["evaluation"]["shown_frame"]}
+    evaluation = training["evaluation"]
+    splat = {**stats, "bytes": info.bytes, "spz": spz, "thumbnail_view": evaluation["shown_frame"]}
+    if "shown_camera" in evaluation:  # the viewer opens where the thumbnail was rendered from
+        splat["view"] = evaluation["shown_camera"]
     artifacts.put_json(ctx, artifacts.SPLAT_REPORT, splat)
     frames = ctx.read_json_artifact(artifacts.FRAMES_INDEX)
     sfm = ctx.read_json_artifact(artifacts.SFM_REPORT)

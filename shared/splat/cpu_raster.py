@@ -151,38 +151,91 @@ def _sh_basis(degree: int, dx: float, dy: float, dz: float, out: np.ndarray) -> 
     out[15] = SH_C3[6] * dx * (xx - 3 * yy)
 
 
+@numba.njit(cache=True, inline="always")
+def _camera_centre(rot, trans) -> tuple:
+    """The camera's position in the world: -R^T t."""
+    return (-(rot[0, 0] * trans[0] + rot[1, 0] * trans[1] + rot[2, 0] * trans[2]),
+            -(rot[0, 1] * trans[0] + rot[1, 1] * trans[1] + rot[2, 1] * trans[2]),
+            -(rot[0, 2] * trans[0] + rot[1, 2] * trans[1] + rot[2, 2] * trans[2]))
+
+
+@numba.njit(cache=True, inline="always")
+def _to_camera(rot, trans, mx: float, my: float, mz: float) -> tuple:
+    """A world point in camera space: R m + t."""
+    return (rot[0, 0] * mx + rot[0, 1] * my + rot[0, 2] * mz + trans[0],
+            rot[1, 0] * mx + rot[1, 1] * my + rot[1, 2] * mz + trans[1],
+            rot[2, 0] * mx + rot[2, 1] * my + rot[2, 2] * mz + trans[2])
+
+
+@numba.njit(cache=True, inline="always")
+def _covariance(r: tuple, s0: float, s1: float, s2: float) -> tuple:
+    """M = R diag(s) row by row, then the upper triangle of Sigma = M M^T (c00, c01, c02, c11, c12, c22): one
+    flat tuple (nested ones trip numba's parallel array analysis once inlined into a prange loop)."""
+    m00, m01, m02 = r[0] * s0, r[1] * s1, r[2] * s2
+    m10, m11, m12 = r[3] * s0, r[4] * s1, r[5] * s2
+    m20, m21, m22 = r[6] * s0, r[7] * s1, r[8] * s2
+    return (m00, m01, m02, m10, m11, m12, m20, m21, m22,
+            m00 * m00 + m01 * m01 + m02 * m02, m00 * m10 + m01 * m11 + m02 * m12,
+            m00 * m20 + m01 * m21 + m02 * m22, m10 * m10 + m11 * m11 + m12 * m12,
+            m10 * m20 + m11 * m21 + m12 * m22, m20 * m20 + m21 * m21 + m22 * m22)
+
+
+@numba.njit(cache=True, inline="always")
+def _projected_covariance(rot, fx: float, fy: float, tz: float, ux: float, uy: float, c00: float, c01: float,
+                          c02: float, c11: float, c12: float, c22: float) -> tuple:
+    """EWA: T = J W (J the projection's Jacobian at the (clamped) direction ux, uy) and the 2D covariance
+    T Sigma T^T with the low-pass added to its diagonal: T row by row, then ca, cb, cc (one flat tuple)."""
+    j00, j02, j11, j12 = fx / tz, -fx * ux / tz, fy / tz, -fy * uy / tz
+    t00 = j00 * rot[0, 0] + j02 * rot[2, 0]
+    t01 = j00 * rot[0, 1] + j02 * rot[2, 1]
+    t02 = j00 * rot[0, 2] + j02 * rot[2, 2]
+    t10 = j11 * rot[1, 0] + j12 * rot[2, 0]
+    t11 = j11 * rot[1, 1] + j12 * rot[2, 1]
+    t12 = j11 * rot[1, 2] + j12 * rot[2, 2]
+    a0 = t00 * c00 + t01 * c01 + t02 * c02
+    a1 = t00 * c01 + t01 * c11 + t02 * c12
+    a2 = t00 * c02 + t01 * c12 + t02 * c22
+    b0 = t10 * c00 + t11 * c01 + t12 * c02
+    b1 = t10 * c01 + t11 * c11 + t12 * c12
+    b2 = t10 * c02 + t11 * c12 + t12 * c22
+    return (t00, t01, t02, t10, t11, t12, a0 * t00 + a1 * t01 + a2 * t02 + LOW_PASS, a0 * t10 + a1 * t11 + a2 * t12,
+            b0 * t10 + b1 * t11 + b2 * t12 + LOW_PASS)
+
+
+@numba.njit(cache=True, inline="always")
+def _unit_quaternion(quats, i: int) -> tuple:
+    """Row ``i`` of ``quats`` normalised, and its norm."""
+    qw, qx, qy, qz = quats[i, 0], quats[i, 1], quats[i, 2], quats[i, 3]
+    qn = math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
+    return qw / qn, qx / qn, qy / qn, qz / qn, qn
+
+
+@numba.njit(cache=True, inline="always")
+def _view_basis(means, i: int, cam_x: float, cam_y: float, cam_z: float, degree: int) -> np.ndarray:
+    """The SH basis along the direction from the camera to splat ``i``."""
+    dx, dy, dz = means[i, 0] - cam_x, means[i, 1] - cam_y, means[i, 2] - cam_z
+    dn = math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-12
+    basis = np.empty(16, dtype=means.dtype)
+    _sh_basis(degree, dx / dn, dy / dn, dz / dn, basis)
+    return basis
+
+
 @numba.njit(cache=True, parallel=True)
 def _project(means, log_scales, quats, opacity_logits, sh, degree, rot, trans, fx, fy, cx, cy, width, height,
              xy, conic, depth, extent, colour, opacity, clamped):
     n = means.shape[0]
     lim_x = 1.3 * 0.5 * width / fx
     lim_y = 1.3 * 0.5 * height / fy
-    cam_x = -(rot[0, 0] * trans[0] + rot[1, 0] * trans[1] + rot[2, 0] * trans[2])
-    cam_y = -(rot[0, 1] * trans[0] + rot[1, 1] * trans[1] + rot[2, 1] * trans[2])
-    cam_z = -(rot[0, 2] * trans[0] + rot[1, 2] * trans[1] + rot[2, 2] * trans[2])
+    cam_x, cam_y, cam_z = _camera_centre(rot, trans)
     coefficients = (degree + 1) * (degree + 1)
     for i in numba.prange(n):
         extent[i, 0] = 0.0
-        mx, my, mz = means[i, 0], means[i, 1], means[i, 2]
-        tx = rot[0, 0] * mx + rot[0, 1] * my + rot[0, 2] * mz + trans[0]
-        ty = rot[1, 0] * mx + rot[1, 1] * my + rot[1, 2] * mz + trans[1]
-        tz = rot[2, 0] * mx + rot[2, 1] * my + rot[2, 2] * mz + trans[2]
+        tx, ty, tz = _to_camera(rot, trans, means[i, 0], means[i, 1], means[i, 2])
         if tz < NEAR:
             continue
-        qw, qx, qy, qz = quats[i, 0], quats[i, 1], quats[i, 2], quats[i, 3]
-        qn = math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
-        r = _rotation(qw / qn, qx / qn, qy / qn, qz / qn)
-        s0, s1, s2 = math.exp(log_scales[i, 0]), math.exp(log_scales[i, 1]), math.exp(log_scales[i, 2])
-        # Sigma = M M^T with M = R diag(s)
-        m00, m01, m02 = r[0] * s0, r[1] * s1, r[2] * s2
-        m10, m11, m12 = r[3] * s0, r[4] * s1, r[5] * s2
-        m20, m21, m22 = r[6] * s0, r[7] * s1, r[8] * s2
-        c00 = m00 * m00 + m01 * m01 + m02 * m02
-        c01 = m00 * m10 + m01 * m11 + m02 * m12
-        c02 = m00 * m20 + m01 * m21 + m02 * m22
-        c11 = m10 * m10 + m11 * m11 + m12 * m12
-        c12 = m10 * m20 + m11 * m21 + m12 * m22
-        c22 = m20 * m20 + m21 * m21 + m22 * m22
+        qw, qx, qy, qz, _ = _unit_quaternion(quats, i)
+        r = _rotation(qw, qx, qy, qz)
+        sigma = _covariance(r, math.exp(log_scales[i, 0]), math.exp(log_scales[i, 1]), math.exp(log_scales[i, 2]))
         ux = tx / tz
         uy = ty / tz
         cl = 0
@@ -192,27 +245,9 @@ def _project(means, log_scales, quats, opacity_logits, sh, degree, rot, trans, f
         if uy < -lim_y or uy > lim_y:
             uy = max(-lim_y, min(lim_y, uy))
             cl |= 2
-        j00 = fx / tz
-        j02 = -fx * ux / tz
-        j11 = fy / tz
-        j12 = -fy * uy / tz
-        # T = J W (2x3)
-        t00 = j00 * rot[0, 0] + j02 * rot[2, 0]
-        t01 = j00 * rot[0, 1] + j02 * rot[2, 1]
-        t02 = j00 * rot[0, 2] + j02 * rot[2, 2]
-        t10 = j11 * rot[1, 0] + j12 * rot[2, 0]
-        t11 = j11 * rot[1, 1] + j12 * rot[2, 1]
-        t12 = j11 * rot[1, 2] + j12 * rot[2, 2]
-        # cov2d = T Sigma T^T
-        a0 = t00 * c00 + t01 * c01 + t02 * c02
-        a1 = t00 * c01 + t01 * c11 + t02 * c12
-        a2 = t00 * c02 + t01 * c12 + t02 * c22
-        b0 = t10 * c00 + t11 * c01 + t12 * c02
-        b1 = t10 * c01 + t11 * c11 + t12 * c12
-        b2 = t10 * c02 + t11 * c12 + t12 * c22
-        ca = a0 * t00 + a1 * t01 + a2 * t02 + LOW_PASS
-        cb = a0 * t10 + a1 * t11 + a2 * t12
-        cc = b0 * t10 + b1 * t11 + b2 * t12 + LOW_PASS
+        projected = _projected_covariance(rot, fx, fy, tz, ux, uy, sigma[9], sigma[10], sigma[11], sigma[12],
+                                          sigma[13], sigma[14])
+        ca, cb, cc = projected[6], projected[7], projected[8]
         det = ca * cc - cb * cb
         if det <= 0.0:
             continue
@@ -236,10 +271,7 @@ def _project(means, log_scales, quats, opacity_logits, sh, degree, rot, trans, f
         conic[i, 2] = ca / det
         depth[i] = tz
         opacity[i] = op
-        dx, dy, dz = mx - cam_x, my - cam_y, mz - cam_z
-        dn = math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-12
-        basis = np.empty(16, dtype=means.dtype)
-        _sh_basis(degree, dx / dn, dy / dn, dz / dn, basis)
+        basis = _view_basis(means, i, cam_x, cam_y, cam_z, degree)
         for ch in range(3):
             value = 0.5
             for k in range(coefficients):
@@ -443,9 +475,7 @@ def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, 
     n = means.shape[0]
     lim_x = 1.3 * 0.5 * width / fx
     lim_y = 1.3 * 0.5 * height / fy
-    cam_x = -(rot[0, 0] * trans[0] + rot[1, 0] * trans[1] + rot[2, 0] * trans[2])
-    cam_y = -(rot[0, 1] * trans[0] + rot[1, 1] * trans[1] + rot[2, 1] * trans[2])
-    cam_z = -(rot[0, 2] * trans[0] + rot[1, 2] * trans[1] + rot[2, 2] * trans[2])
+    cam_x, cam_y, cam_z = _camera_centre(rot, trans)
     coefficients = (degree + 1) * (degree + 1)
     for i in numba.prange(n):
         if extent[i, 0] == 0.0:
@@ -454,34 +484,18 @@ def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, 
         g_ca, g_cb, g_cc = grads[i, 2], grads[i, 3], grads[i, 4]
         op = opacity[i]
         d_logits[i] = grads[i, 5] * op * (1.0 - op)
-        mx, my, mz = means[i, 0], means[i, 1], means[i, 2]
-        dx, dy, dz = mx - cam_x, my - cam_y, mz - cam_z
-        dn = math.sqrt(dx * dx + dy * dy + dz * dz) + 1e-12
-        basis = np.empty(16, dtype=means.dtype)
-        _sh_basis(degree, dx / dn, dy / dn, dz / dn, basis)
+        basis = _view_basis(means, i, cam_x, cam_y, cam_z, degree)
         for ch in range(3):
             if clamped[i] & (4 << ch):
                 continue
             for k in range(coefficients):
                 d_sh[i, k, ch] = basis[k] * grads[i, 6 + ch]
 
-        tx = rot[0, 0] * mx + rot[0, 1] * my + rot[0, 2] * mz + trans[0]
-        ty = rot[1, 0] * mx + rot[1, 1] * my + rot[1, 2] * mz + trans[1]
-        tz = rot[2, 0] * mx + rot[2, 1] * my + rot[2, 2] * mz + trans[2]
-        qw, qx, qy, qz = quats[i, 0], quats[i, 1], quats[i, 2], quats[i, 3]
-        qn = math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
-        w, x, y, z = qw / qn, qx / qn, qy / qn, qz / qn
+        tx, ty, tz = _to_camera(rot, trans, means[i, 0], means[i, 1], means[i, 2])
+        w, x, y, z, qn = _unit_quaternion(quats, i)
         r = _rotation(w, x, y, z)
         s0, s1, s2 = math.exp(log_scales[i, 0]), math.exp(log_scales[i, 1]), math.exp(log_scales[i, 2])
-        m00, m01, m02 = r[0] * s0, r[1] * s1, r[2] * s2
-        m10, m11, m12 = r[3] * s0, r[4] * s1, r[5] * s2
-        m20, m21, m22 = r[6] * s0, r[7] * s1, r[8] * s2
-        c00 = m00 * m00 + m01 * m01 + m02 * m02
-        c01 = m00 * m10 + m01 * m11 + m02 * m12
-        c02 = m00 * m20 + m01 * m21 + m02 * m22
-        c11 = m10 * m10 + m11 * m11 + m12 * m12
-        c12 = m10 * m20 + m11 * m21 + m12 * m22
-        c22 = m20 * m20 + m21 * m21 + m22 * m22
+        m00, m01, m02, m10, m11, m12, m20, m21, m22, c00, c01, c02, c11, c12, c22 = _covariance(r, s0, s1, s2)
         ux, uy = tx / tz, ty / tz
         cl_x = (clamped[i] & 1) != 0
         cl_y = (clamped[i] & 2) != 0
@@ -489,22 +503,8 @@ def _project_backward(means, log_scales, quats, sh, degree, rot, trans, fx, fy, 
             ux = max(-lim_x, min(lim_x, ux))
         if cl_y:
             uy = max(-lim_y, min(lim_y, uy))
-        j00, j02, j11, j12 = fx / tz, -fx * ux / tz, fy / tz, -fy * uy / tz
-        t00 = j00 * rot[0, 0] + j02 * rot[2, 0]
-        t01 = j00 * rot[0, 1] + j02 * rot[2, 1]
-        t02 = j00 * rot[0, 2] + j02 * rot[2, 2]
-        t10 = j11 * rot[1, 0] + j12 * rot[2, 0]
-        t11 = j11 * rot[1, 1] + j12 * rot[2, 1]
-        t12 = j11 * rot[1, 2] + j12 * rot[2, 2]
-        a0 = t00 * c00 + t01 * c01 + t02 * c02
-        a1 = t00 * c01 + t01 * c11 + t02 * c12
-        a2 = t00 * c02 + t01 * c12 + t02 * c22
-        b0 = t10 * c00 + t11 * c01 + t12 * c02
-        b1 = t10 * c01 + t11 * c11 + t12 * c12
-        b2 = t10 * c02 + t11 * c12 + t12 * c22
-        ca = a0 * t00 + a1 * t01 + a2 * t02 + LOW_PASS
-        cb = a0 * t10 + a1 * t11 + a2 * t12
-        cc = b0 * t10 + b1 * t11 + b2 * t12 + LOW_PASS
+        t00, t01, t02, t10, t11, t12, ca, cb, cc = _projected_covariance(rot, fx, fy, tz, ux, uy, c00, c01, c02,
+                                                                          c11, c12, c22)
         det = ca * cc - cb * cb
         q00, q01, q11 = cc / det, -cb / det, ca / det
         # d cov2d = -Q dQ Q (the conic Q is the inverse; its off-diagonal counts twice in the Gaussian)

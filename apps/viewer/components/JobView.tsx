@@ -14,13 +14,13 @@ import styles from "./JobView.module.css";
 import { ModelPreview } from "./ModelPreview";
 import { ProgressBar, StatusBadge } from "./Status";
 
-// The splat viewer (and its share of three.js) is loaded only for jobs that have scene.splat.
+// The splat viewer (and its share of three.js) is loaded only for jobs that have splats.
 const SplatPreview = dynamic(() => import("./SplatPreview").then((m) => m.SplatPreview), {
   ssr: false,
   loading: () => <p className="muted">Loading the splat viewer…</p>,
 });
 
-const MAIN_FIRST = ["scene.glb", "model.glb", "scene.splat", "manifest.json"];
+const MAIN_FIRST = ["scene.glb", "model.glb", "scene.splat", "scene.spz", "manifest.json"];
 
 /** The newer of two views of a job's status: a terminal status wins (it is never overwritten). */
 function newest(a: JobStatus | null, b: JobStatus | null): JobStatus | null {
@@ -232,7 +232,8 @@ export function JobView({ jobId }: { jobId: string }) {
 
   const active = !TERMINAL.has(status.status);
   const glb = glbArtifact(artifactNames);
-  const splat = artifactNames.includes("scene.splat") ? "scene.splat" : undefined;
+  // The compressed .spz (a tenth of the PLY) when the job has one; jobs from before it, scene.splat.
+  const splat = ["scene.spz", "scene.splat"].find((name) => artifactNames.includes(name));
   const thumbnail = artifactNames.find((name) => /^thumbnail\.(png|jpe?g|webp)$/.test(name));
   const otherModels = artifactNames.filter((name) => /^model\.(obj\.zip|ply|stl|fbx|usdz)$/.test(name));
   const masks = artifactNames.filter((name) => /^views\/mask_\d+\.png$/.test(name));
@@ -323,7 +324,10 @@ export function JobView({ jobId }: { jobId: string }) {
 
       <div className={styles.grid}>
         <div className={styles.previewColumn}>
-          {splat && <SplatPreview src={downloadUrl(jobId, splat)} />}
+          {splat && (
+            <SplatPreview src={downloadUrl(jobId, splat)}
+              reportSrc={artifactNames.includes("splat.json") ? downloadUrl(jobId, "splat.json") : undefined} />
+          )}
           {glb && <ModelPreview src={downloadUrl(jobId, glb)} alt={summary || `${kindLabel(status.kind)} result`} />}
           {!splat && !glb && (
             <div className={styles.placeholder}>

@@ -3,60 +3,101 @@
 import { useEffect, useRef, useState } from "react";
 
 import { fetchApi } from "@/lib/api";
-import { splatFraming } from "@/lib/splat-bounds";
+import { robustBounds, type SplatView, splatFraming } from "@/lib/splat-bounds";
 
 import styles from "./Preview.module.css";
 
 type LoadState = "loading" | "loaded" | "error";
 
+/** Centres sampled for framing: enough for stable percentiles, few enough to stay instant. */
+const FRAMING_SAMPLES = 20_000;
+
 /**
- * An interactive Gaussian-splat preview (@mkkellogg/gaussian-splats-3d, imported only when a job
- * has `scene.splat`). The file is fetched once, framed from its own positions, and handed to
- * the viewer as a blob URL (fetched with the API key, when there is one). No SharedArrayBuffer (the page
- * is not cross-origin isolated).
+ * An interactive Gaussian-splat preview: Spark (@sparkjsdev/spark, a three.js splat renderer; imported
+ * only when a job has splats) draws `src` (`.spz`, `.splat` or a 3DGS `.ply`), with three's orbit
+ * controls. The file is fetched with the API key (when there is one) and handed over as bytes.
+ * The camera opens where the job's thumbnail was rendered from (`view` in `reportSrc`, the job's
+ * `splat.json`) or, without one, outside the splats' robust bounds.
  */
-export function SplatPreview({ src }: { src: string }) {
+export function SplatPreview({ src, reportSrc }: { src: string; reportSrc?: string }) {
   const root = useRef<HTMLDivElement | null>(null);
   const [state, setState] = useState<LoadState>("loading");
   const [label, setLabel] = useState("Downloading splats…");
   const [problem, setProblem] = useState<string | null>(null);
+  const [splats, setSplats] = useState(0);
 
   useEffect(() => {
     const container = root.current;
     if (!container) return;
     let disposed = false;
-    let viewer: { dispose(): Promise<void> } | null = null;
-    let blobUrl: string | null = null;
+    const cleanups: (() => void)[] = [];
     setState("loading");
 
     (async () => {
-      const [GS, response] = await Promise.all([import("@mkkellogg/gaussian-splats-3d"), fetchApi(src)]);
-      const buffer = await response.arrayBuffer();
+      const [THREE, { OrbitControls }, Spark, bytes, view] = await Promise.all([
+        import("three"),
+        import("three/examples/jsm/controls/OrbitControls.js"),
+        import("@sparkjsdev/spark"),
+        fetchApi(src).then((response) => response.arrayBuffer()),
+        reportSrc ? readView(reportSrc) : Promise.resolve(null),
+      ]);
       if (disposed) return;
-      const { count, center, radius } = splatFraming(buffer);
+      if (bytes.byteLength === 0) throw new Error("the file is empty");
+      setLabel("Decoding splats…");
+
+      const renderer = new THREE.WebGLRenderer({ antialias: false, preserveDrawingBuffer: true });
+      renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+      renderer.setSize(container.clientWidth, container.clientHeight);
+      container.appendChild(renderer.domElement);
+      cleanups.push(() => {
+        renderer.setAnimationLoop(null);
+        renderer.dispose();
+        renderer.domElement.remove();
+      });
+      const scene = new THREE.Scene();
+      const spark = new Spark.SparkRenderer({ renderer });
+      scene.add(spark);
+      const fileType = src.endsWith(".spz") ? Spark.SplatFileType.SPZ
+        : src.endsWith(".ply") ? Spark.SplatFileType.PLY : Spark.SplatFileType.SPLAT;
+      const mesh = new Spark.SplatMesh({ fileBytes: new Uint8Array(bytes), fileType });
+      cleanups.push(() => mesh.dispose());
+      scene.add(mesh);
+      await mesh.initialized;
+      if (disposed) return;
+
+      let count = 0;
+      mesh.forEachSplat(() => {
+        count += 1;
+      });
       if (count === 0) throw new Error("the file holds no splats");
-      setLabel(`Preparing ${count.toLocaleString()} splats…`);
-      blobUrl = URL.createObjectURL(new Blob([buffer]));
-      const instance = new GS.Viewer({
-        rootElement: container,
-        // Splats from structure-from-motion are y-down (OpenCV/COLMAP camera convention).
-        cameraUp: [0, -1, 0],
-        initialCameraPosition: [center[0], center[1] - radius * 0.8, center[2] - radius * 3.2],
-        initialCameraLookAt: center,
-        sharedMemoryForWorkers: false,
-        gpuAcceleratedSort: false,
-        sceneRevealMode: GS.SceneRevealMode.Instant,
-        logLevel: GS.LogLevel.None,
+      const step = Math.max(1, Math.floor(count / FRAMING_SAMPLES));
+      const centres: number[] = [];
+      mesh.forEachSplat((index, center) => {
+        if (index % step === 0) centres.push(center.x, center.y, center.z);
       });
-      viewer = instance;
-      await instance.addSplatScene(blobUrl, {
-        format: GS.SceneFormat.Splat,
-        showLoadingUI: false,
-        progressiveLoad: false,
-        splatAlphaRemovalThreshold: 5,
+      const framing = splatFraming(robustBounds(centres), view);
+
+      const camera = new THREE.PerspectiveCamera(framing.fovYDeg, aspect(container), framing.near, framing.far);
+      camera.position.set(...framing.position);
+      camera.up.set(...framing.up); // before the controls: they orbit around this axis
+      const controls = new OrbitControls(camera, renderer.domElement);
+      controls.target.set(...framing.target);
+      controls.enableDamping = true;
+      controls.update();
+      cleanups.push(() => controls.dispose());
+
+      const resize = new ResizeObserver(() => {
+        renderer.setSize(container.clientWidth, container.clientHeight);
+        camera.aspect = aspect(container);
+        camera.updateProjectionMatrix();
       });
-      if (disposed) return;
-      instance.start();
+      resize.observe(container);
+      cleanups.push(() => resize.disconnect());
+      renderer.setAnimationLoop(() => {
+        controls.update();
+        renderer.render(scene, camera);
+      });
+      setSplats(count);
       setState("loaded");
     })().catch((error: unknown) => {
       if (disposed) return;
@@ -66,19 +107,31 @@ export function SplatPreview({ src }: { src: string }) {
 
     return () => {
       disposed = true;
-      const current = viewer;
-      viewer = null;
-      if (current) void current.dispose().catch(() => undefined);
-      if (blobUrl) URL.revokeObjectURL(blobUrl);
+      for (const cleanup of cleanups.reverse()) cleanup();
     };
-  }, [src]);
+  }, [src, reportSrc]);
 
   return (
-    <div className={`${styles.stage} ${styles.dark}`} data-testid="splat-preview" data-state={state}>
+    <div className={`${styles.stage} ${styles.dark}`} data-testid="splat-preview" data-state={state}
+      data-splats={splats || undefined}>
       <div ref={root} className={styles.splatRoot} />
       {state === "loading" && <div className={styles.overlay}>{label}</div>}
       {state === "error" && <div className={`${styles.overlay} ${styles.overlayError}`}>{problem}</div>}
-      {state === "loaded" && <div className={styles.hint} data-testid="preview-hint">drag to orbit · right-drag to pan · ←/→ to roll</div>}
+      {state === "loaded" && <div className={styles.hint} data-testid="preview-hint">drag to orbit · right-drag to pan · scroll to zoom</div>}
     </div>
   );
+}
+
+function aspect(element: HTMLElement): number {
+  return element.clientHeight > 0 ? element.clientWidth / element.clientHeight : 1;
+}
+
+/** The training camera a job's `splat.json` names, or null (older jobs, or a report that cannot be read). */
+async function readView(url: string): Promise<SplatView | null> {
+  try {
+    const report = (await (await fetchApi(url)).json()) as { view?: SplatView };
+    return report.view ?? null;
+  } catch {
+    return null;
+  }
 }

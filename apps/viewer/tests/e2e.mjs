@@ -12,7 +12,8 @@
 //
 // Environment: MMF_BASE_URL (required), MMF_API_KEY (optional, see above), CHROMIUM_PATH (default
 // /usr/bin/chromium), MMF_E2E_ARTIFACTS (default <repo>/test-artifacts; viewer.png and failure
-// screenshots go there).
+// screenshots go there), MMF_E2E_SPZ (optional: a .spz of the same 6000-splat sphere, written by
+// MMF's encoder, which the splat preview must decode and draw too).
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,6 +29,7 @@ const VIEWER = `${BASE}/viewer/`;
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const ARTIFACTS = process.env.MMF_E2E_ARTIFACTS || path.join(REPO, "test-artifacts");
 const API_KEY = process.env.MMF_API_KEY ?? "";
+const SPZ = process.env.MMF_E2E_SPZ ?? "";
 // What this script itself sends to the API (to compare with what the page shows and downloads).
 const API_HEADERS = API_KEY ? { "X-API-Key": API_KEY } : {};
 const TIMEOUT_MS = 90_000;
@@ -387,38 +389,42 @@ function sphereSplat(count = 6000) {
   return buffer;
 }
 
-async function splatPreviewAndCancel({ context, helperPage, results }) {
-  // A finished splat job (that kind's pipeline is not on this server yet): scene.splat in 3D.
+/** A finished splat job whose main file is `name` (`scene.splat` or `scene.spz`): shown in 3D, with its held-out check. */
+async function splatJobPreview(context, helperPage, name, body) {
+  // A finished splat job (that kind's pipeline is not on this server yet), routed in the page.
   const page = await context.newPage();
-  const splat = sphereSplat();
-  const manifest = JSON.stringify({ job_id: "e2e-splat-job", kind: "splat", artifacts: {} });
+  const jobId = `e2e-splat-job-${name.split(".")[1]}`;
+  const manifest = JSON.stringify({ job_id: jobId, kind: "splat", artifacts: {} });
+  // The training camera the preview opens at (as the converting stage writes it): in front of the sphere.
+  const report = JSON.stringify({ splats: 6000, view: { position: [0, -0.5, -3.5], forward: [0, 0.141, 0.99],
+    up: [0, -0.99, 0.141], fov_y_deg: 50 } });
   // A 1x1 PNG stands in for the held-out frame and its render.
   const pixel = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==", "base64");
-  const image = (name) => ({ key: `jobs/e2e-splat-job/${name}`, bytes: pixel.length, sha256: "0", content_type: "image/png" });
-  const splatJob = fakeJob("e2e-splat-job", {
+  const files = {
+    [name]: { type: "application/octet-stream", body },
+    "manifest.json": { type: "application/json", body: manifest },
+    "splat.json": { type: "application/json", body: report },
+    "evaluation/heldout_frame.jpg": { type: "image/png", body: pixel },
+    "evaluation/heldout_render.jpg": { type: "image/png", body: pixel },
+  };
+  const splatJob = fakeJob(jobId, {
     status: "completed", stage: "finalizing", progress: 100, message: "completed",
     completed_at: new Date().toISOString(),
-    artifacts: {
-      "scene.splat": { key: "jobs/e2e-splat-job/scene.splat", bytes: splat.length, sha256: "0", content_type: "application/octet-stream" },
-      "manifest.json": { key: "jobs/e2e-splat-job/manifest.json", bytes: manifest.length, sha256: "0", content_type: "application/json" },
-      "evaluation/heldout_frame.jpg": image("evaluation/heldout_frame.jpg"),
-      "evaluation/heldout_render.jpg": image("evaluation/heldout_render.jpg"),
-    },
+    artifacts: Object.fromEntries(Object.entries(files).map(([file, { type, body: bytes }]) =>
+      [file, { key: `jobs/${jobId}/${file}`, bytes: bytes.length, sha256: "0", content_type: type }])),
     details: { heldout_psnr: 27.31, heldout_ssim: 0.861, train_psnr: 28.4, quality: "ok", quality_reasons: [] },
   });
   await routeFakeJob(page, splatJob, {
-    files: {
-      "scene.splat": { headers: { "Content-Type": "application/octet-stream" }, body: splat },
-      "manifest.json": { headers: { "Content-Type": "application/json" }, body: manifest },
-      "evaluation/heldout_frame.jpg": { headers: { "Content-Type": "image/png" }, body: pixel },
-      "evaluation/heldout_render.jpg": { headers: { "Content-Type": "image/png" }, body: pixel },
-    },
+    files: Object.fromEntries(Object.entries(files).map(([file, { type, body: bytes }]) =>
+      [file, { headers: { "Content-Type": type }, body: bytes }])),
   });
-  await page.goto(`${VIEWER}job/?id=e2e-splat-job`);
+  await page.goto(`${VIEWER}job/?id=${jobId}`);
   await page.locator('[data-testid="splat-preview"][data-state="loaded"]').waitFor();
   check((await page.locator("model-viewer").count()) === 0, "a splat-only job shows a GLB viewer");
-  const { stats } = await waitForDrawnPixels(page, helperPage, page.getByTestId("splat-preview"), "splat preview");
-  await page.getByTestId("download-scene.splat").waitFor();
+  const { stats } = await waitForDrawnPixels(page, helperPage, page.getByTestId("splat-preview"), `${name} preview`);
+  const decoded = await page.getByTestId("splat-preview").getAttribute("data-splats");
+  check(decoded === "6000", `the ${name} preview decoded ${decoded} splats, not the file's 6000`);
+  await page.getByTestId(`download-${name}`).waitFor();
   // The held-out check: the frame beside the render from its camera, and the scores.
   for (const id of ["heldout-frame", "heldout-render"]) {
     await page.getByTestId(id).waitFor();
@@ -427,8 +433,15 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
   const scores = await page.getByTestId("heldout-psnr").innerText();
   check(scores.includes("27.3 dB") && scores.includes("0.861"), `the held-out check does not show the scores: ${scores}`);
   mkdirSync(ARTIFACTS, { recursive: true });
-  await page.screenshot({ path: path.join(ARTIFACTS, "viewer-splat.png"), style: HIDE_OVERLAYS });
+  await page.screenshot({ path: path.join(ARTIFACTS, `viewer-${name.replace(".", "-")}.png`), style: HIDE_OVERLAYS });
   await page.close();
+  return stats;
+}
+
+async function splatPreviewAndCancel({ context, helperPage, results }) {
+  const splat = sphereSplat();
+  const canvas = { "scene.splat": await splatJobPreview(context, helperPage, "scene.splat", splat) };
+  if (SPZ) canvas["scene.spz"] = await splatJobPreview(context, helperPage, "scene.spz", readFileSync(SPZ));
 
   // A running job: Cancel posts /cancel and the page shows the canceled state.
   const cancelPage = await context.newPage();
@@ -443,7 +456,7 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
   await waitForStatus(cancelPage, "canceled");
   check((await cancelPage.getByTestId("cancel").count()) === 0, "a canceled job still offers Cancel");
   await cancelPage.close();
-  results.push({ scenario: "splat preview + cancel (routed fake jobs)", splatBytes: splat.length, canvas: stats });
+  results.push({ scenario: "splat preview + cancel (routed fake jobs)", splatBytes: splat.length, canvas });
 }
 
 // --- main ----------------------------------------------------------------------------------------
