@@ -51,7 +51,8 @@ def photo_to_model(encoded: bytes, name: str, settings: Settings) -> tuple[Norma
     image = decode_image(encoded, settings.asset_max_image_pixels, name)
     normalised = normalise([image], [None], [name], settings.asset_view_size, settings.asset_view_margin)
     mesh = single_view_mesh(normalised.views[0], settings.relief_grid, settings.relief_shading_depth,
-                            settings.relief_depth_scale, settings.relief_smoothness)
+                            settings.relief_depth_scale, settings.relief_smoothness,
+                            settings.relief_plateau)
     mesh, _ = finish(mesh, settings.asset_face_budget_standard, settings.asset_texture_size)
     render_mesh_thumbnail(mesh.export(file_type="glb"))
     return normalised, mesh

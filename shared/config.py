@@ -446,6 +446,7 @@ class Settings(BaseSettings):
     relief_shading_depth: float = Field(0.3, ge=0, le=1)
     relief_depth_scale: float = Field(1.0, gt=0, le=3)
     relief_smoothness: float = Field(0.15, ge=0, le=1)
+    relief_plateau: float = Field(0.5, gt=0, le=1)
     relief_hull_resolution: int = Field(96, ge=16, le=320)
     flux: FluxSettings = Field(default_factory=lambda: FluxSettings())
     shap_e: ShapESettings = Field(default_factory=lambda: ShapESettings())

@@ -95,6 +95,7 @@ def test_a_subject_on_a_cluttered_photo_becomes_a_closed_body_of_its_outline(tmp
     assert quality["faces"] == details["mesh"]["faces"]
     assert quality["mask_coverage"] == pytest.approx(on_brick.mask.mean(), abs=0.01)
     assert quality["front_silhouette_iou"] >= 0.9
+    assert 0.2 < quality["depth_to_width"] < 0.7  # a rounded relief, not an egg
     assert details["reconstruction"]["method"] == "single view inflation"
     mask = np.asarray(Image.open(io.BytesIO(job.artifact("views/mask_0.png"))))
     assert mask.shape == on_brick.mask.shape  # the working size is the photo's own here
@@ -253,3 +254,36 @@ def test_poisson_inflation_makes_a_disc_a_hemisphere_and_smoothness_rounds_corne
     corner[48:64, 48:64] = True
     assert (round_ & corner).sum() < 0.8 * (sharp & corner).sum()  # the corners are cut round
     assert iou(round_, truth) > 0.9
+
+
+def test_a_plateau_flattens_the_body_and_the_steep_sides_do_not_smear_the_outline():
+    from shared.assets.relief import single_view_mesh
+    from shared.assets.views import View
+
+    picture = Image.new("RGBA", (256, 256), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(picture)
+    for sector in range(16):  # a ring of black and white stripes at the outline...
+        draw.pieslice([28, 28, 227, 227], sector * 22.5, (sector + 1) * 22.5,
+                      fill=(255, 255, 255, 255) if sector % 2 else (0, 0, 0, 255))
+    draw.ellipse([40, 40, 215, 215], fill=(200, 80, 40, 255))  # ... round a plain face
+    view = View("view_0.png", picture)
+    egg, pebble = (single_view_mesh(view, 128, 0.0, 1.0, 0.0, plateau) for plateau in (1.0, 0.5))
+    width = np.ptp(egg.vertices[:, 0])
+    assert np.ptp(egg.vertices[:, 2]) == pytest.approx(width, rel=0.05)  # no plateau: a disc becomes a sphere
+    assert np.ptp(pebble.vertices[:, 2]) < 0.55 * width  # levelled off at half its depth each side
+    front = pebble.vertices[pebble.vertices[:, 2] > 0]
+    radius = np.hypot(front[:, 0], front[:, 1]) / (width / 2)
+    middle, halfway = front[radius < 0.1, 2].mean(), front[np.abs(radius - 0.5) < 0.05, 2].mean()
+    assert halfway > 0.9 * middle  # a flat face, not a dome...
+    assert front[np.abs(radius - 0.97) < 0.02, 2].mean() < 0.6 * middle  # ... with rounded edges
+
+    angles = np.linspace(0, 2 * np.pi, 720, endpoint=False)
+    rows, cols = np.round(127.5 + 97 * np.sin(angles)).astype(int), np.round(127.5 + 97 * np.cos(angles)).astype(int)
+    stripes = np.asarray(picture.convert("L"), dtype=float)[rows, cols]
+    texture = np.asarray(pebble.visual.material.baseColorTexture.convert("L"), dtype=float)
+    # the stripes' texels are what the planar UVs spread over the steep side: there they fade to the blurred colours
+    def sharpness(values: np.ndarray) -> float:
+        return float(np.abs(np.diff(values)).max())
+
+    assert sharpness(texture[rows, cols]) < 0.2 * sharpness(stripes)
+    assert np.abs(texture[128, 128] - np.asarray(picture.convert("L"))[128, 128]).max() < 2  # the face keeps the photo

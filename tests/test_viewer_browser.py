@@ -4,7 +4,8 @@ The API serves the built static export at ``/viewer/``; ``apps/viewer/tests/e2e.
 creates an env job through the form, follows it to ``completed``, checks that the 3D canvas draws
 the scene, downloads the GLB through its button and compares it with the API's bytes, shows a failed
 job's error, drops the event stream to see polling take over, and previews a ``.splat`` (with its held-out
-check: the frame beside the render, and the scores). The
+check: the frame beside the render, and the scores), and draws a subject box on an image job's picture
+(typed half is refused on the form; dragged, it reaches the API as ``options.segment``). The
 screenshot is left in ``test-artifacts/viewer.png``.
 
 A second API on the same stack runs with API keys (``API_KEYS``): there the viewer must say that it
@@ -179,7 +180,7 @@ def sphere_spz(path: Path, count: int = 6000) -> Path:
 
 def test_viewer_in_browser(viewer_api, tmp_path):
     """Every scenario; the splat preview shows both a .splat and a .spz our encoder wrote (Spark decodes it)."""
-    _run_e2e(viewer_api, "viewer.png", 4, {"MMF_E2E_SPZ": str(sphere_spz(tmp_path / "sphere.spz"))})
+    _run_e2e(viewer_api, "viewer.png", 5, {"MMF_E2E_SPZ": str(sphere_spz(tmp_path / "sphere.spz"))})
 
 
 def test_viewer_in_browser_with_an_api_key(keyed_viewer_api):

@@ -68,15 +68,16 @@ def upload_orbit_video(client: httpx.Client) -> str:
 
 
 def upload_object_photo(client: httpx.Client) -> str:
-    """A photo with a cluttered background: the astronaut's suit under a rounded outline, on brick
-    (``shared.assets.sample_photos``): the job has to find the subject before it can model it."""
+    """A photo with a cluttered background: the astronaut (face, suit and all) under an oval outline, on
+    grass (``shared.assets.sample_photos``): the job has to find the subject before it can model it,
+    and the relief makes of it a badge with rounded edges that shows a face from the front."""
     import io
 
     from shared.assets.sample_photos import composite
 
     buffer = io.BytesIO()
-    composite(0, 768).image.save(buffer, format="JPEG", quality=92)
-    upload = client.post("/v1/uploads", files={"file": ("astronaut_on_brick.jpg", buffer.getvalue(), "image/jpeg")})
+    composite(5, 768).image.save(buffer, format="JPEG", quality=92)
+    upload = client.post("/v1/uploads", files={"file": ("astronaut_on_grass.jpg", buffer.getvalue(), "image/jpeg")})
     upload.raise_for_status()
     return upload.json()["upload_id"]
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import trimesh
 
-from shared.assets.views import View, project
+from shared.assets.views import View, camera_axes, project
 from shared.geometry.raster import rasterize
 
 
@@ -30,6 +30,13 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
     return float((a & b).sum()) / union if union else 0.0
 
 
+def _extents_facing(mesh: trimesh.Trimesh, azimuth_deg: float) -> np.ndarray:
+    """The model's width, height and depth as seen by the camera at ``azimuth_deg`` (the front view's)."""
+    right, forward = camera_axes(azimuth_deg)
+    axes = np.stack([right, np.array([0.0, 1.0, 0.0]), forward])
+    return np.ptp(np.asarray(mesh.vertices) @ axes.T, axis=0)
+
+
 def quality_report(mesh: trimesh.Trimesh, front: View, entry: dict[str, Any], watertight: bool,
                    offset: tuple[float, float] = (0.0, 0.0)) -> dict[str, Any]:
     """The manifest's ``quality`` block: mask coverage, front-view silhouette IoU, watertightness, face count.
@@ -41,6 +48,7 @@ def quality_report(mesh: trimesh.Trimesh, front: View, entry: dict[str, Any], wa
     shift = np.array([offset[0], offset[1], 0.0])
     placed = trimesh.Trimesh(np.asarray(mesh.vertices) + shift, mesh.faces, process=False)
     seen = silhouette(placed, azimuth, front.image.width)
+    extents = _extents_facing(placed, azimuth)
     return {
         "front_view": front.name,
         "mask_coverage": (entry.get("segmentation") or {}).get("coverage"),
@@ -48,4 +56,6 @@ def quality_report(mesh: trimesh.Trimesh, front: View, entry: dict[str, Any], wa
         "front_silhouette_iou": round(iou(seen, front.mask()), 4),
         "watertight": watertight,
         "faces": len(mesh.faces),
+        # the depth beside the outline's larger side, seen from the front: 1 for a sphere, less for a relief
+        "depth_to_width": round(float(extents[2] / max(extents[0], extents[1], 1e-9)), 3),
     }

@@ -1,9 +1,12 @@
 """The ``relief`` reconstructor's geometry: real meshes from the views on any CPU, in well under a second.
 
 One view: the object's silhouette inflated into a smooth closed body by a Poisson solve (depth
-grows like sqrt(h), ∇²h = -c inside the outline), its front also shaped by the picture's shading;
-one texture holds the photo for the front and a blurred, shaded estimate for the unseen back, both
-through planar UVs (a vertex's UV is where it sits in the view).
+grows like sqrt(h), ∇²h = -c inside the outline), levelled off towards a plateau so that a round
+outline gives a pebble with rounded edges rather than an egg, its front also shaped by the
+picture's (smoothed) shading; one texture holds the photo for the front and a blurred, shaded
+estimate for the unseen back, both through planar UVs (a vertex's UV is where it sits in the view).
+Planar UVs stretch the photo's last pixels over the steep sides, so there the texture fades from
+the photo to the back's colours: the sides carry the object's colours, not streaks of its outline.
 
 Several views at known azimuths: the visual hull, the largest solid whose silhouette from every
 camera stays inside that view's mask, carved from a voxel grid and meshed by marching cubes. The
@@ -28,6 +31,9 @@ RIM_REACH = 1.0  # rim vertices move at most this many grid cells onto the outli
 SMOOTHING_CELLS = 4.0  # smoothness 1 blurs the outline by this many grid cells (sigma)
 BACK_BLUR = 48.0  # the back estimate is blurred by the texture's side over this
 BACK_SHADE = 0.8  # and darkened by this factor, as the side away from the light
+PLATEAU_SHARPNESS = 4.0  # how sharply the depth levels off at the plateau (higher: flatter top, tighter shoulder)
+STEEP = (1.0, 3.0)  # surface slopes (depth per grid cell) over which the front texture fades to the side colours
+SHADING_BLUR = 1.5  # the picture's brightness is smoothed by this many grid cells before shaping the front
 
 
 def _bled_texture(view: View) -> Image.Image:
@@ -93,15 +99,46 @@ def _onto_outline(xy: np.ndarray, soft: np.ndarray) -> np.ndarray:
     return xy + np.column_stack([-g_c, g_r]) / np.maximum(length, 1e-6)[:, None] * step[:, None]
 
 
-def _two_sided_texture(view: View) -> Image.Image:
+def plateau_profile(depth: np.ndarray, plateau: float) -> np.ndarray:
+    """``depth`` levelled off smoothly at ``plateau`` times its deepest point (1: left as it is).
+
+    A soft minimum (x / (1 + (x / cap)^p)^(1/p)): near the outline, where depth is small, the round
+    sqrt(h) profile is kept, so the edges stay rounded; the middle flattens, so a photographed
+    object becomes a thick relief with its picture on a nearly flat face, not an egg.
+    """
+    if plateau >= 1.0 or not depth.size or depth.max() <= 0:
+        return depth
+    cap = plateau * float(depth.max())
+    return depth / (1.0 + (depth / cap) ** PLATEAU_SHARPNESS) ** (1.0 / PLATEAU_SHARPNESS)
+
+
+def _side_weight(depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per grid cell, 0 where the front faces the camera, rising to 1 where it turns steeply away (and outside)."""
+    grad_r, grad_c = np.gradient(np.where(mask, depth, 0.0))
+    slope = np.hypot(grad_r, grad_c)
+    low, high = STEEP
+    return np.where(mask, np.clip((slope - low) / (high - low), 0.0, 1.0), 1.0)
+
+
+def _two_sided_texture(view: View, side_weight: np.ndarray | None = None) -> Image.Image:
     """One texture: the photo (edge colours bled outwards) on the left, an estimate of the unseen back on the right.
 
     The back is the front's colours blurred and darkened: what a viewer expects behind an object
     (its colours, in shadow) without the front's details, a face or a label, printed on it mirrored.
+    Where ``side_weight`` (grid cells over the view) says the front turns away from the camera, the
+    photo fades into those back colours, so the steep sides, which the planar UVs cover with a few
+    pixels of the photo's outline, show the object's colour meeting the back at the rim, not streaks.
     """
     front = _bled_texture(view)
     sigma = (front.height / BACK_BLUR, front.width / BACK_BLUR, 0)
-    blurred = ndimage.gaussian_filter(np.asarray(front, dtype=float), sigma)
+    photo = np.asarray(front, dtype=float)
+    blurred = ndimage.gaussian_filter(photo, sigma)
+    if side_weight is not None:
+        weight = np.asarray(Image.fromarray(side_weight.astype(np.float32)).resize(front.size,
+                                                                                   Image.Resampling.BILINEAR))
+        weight = np.clip(weight, 0.0, 1.0)[:, :, None]
+        side = blurred * (1.0 - (1.0 - BACK_SHADE) * weight)  # darkening towards the back's shade at the rim
+        front = Image.fromarray(np.clip(photo * (1.0 - weight) + side * weight, 0, 255).astype(np.uint8))
     back = Image.fromarray(np.clip(blurred * BACK_SHADE, 0, 255).astype(np.uint8))
     both = Image.new("RGB", (front.width * 2, front.height))
     both.paste(front, (0, 0))
@@ -110,12 +147,13 @@ def _two_sided_texture(view: View) -> Image.Image:
 
 
 def single_view_mesh(view: View, grid: int, shading_depth: float, depth_scale: float = 1.0,
-                     smoothness: float = 0.15) -> trimesh.Trimesh:
+                     smoothness: float = 0.15, plateau: float = 1.0) -> trimesh.Trimesh:
     """A closed, smooth body with the view's outline, facing the view's camera on +Z, textured front and back.
 
     The outline (the view's mask on a ``grid``-cell grid, blurred by ``smoothness``) is inflated by
-    ``poisson_height``; depth is ``depth_scale`` times sqrt(h) (1: a disc becomes a sphere), the front
-    also shaped by the picture's shading (``shading_factor``). Front and back share the outline, so
+    ``poisson_height``; depth is ``depth_scale`` times sqrt(h) (1: a disc becomes a sphere), levelled
+    off at ``plateau`` of its deepest (``plateau_profile``; 1: not at all), the front also shaped by
+    the picture's shading, smoothed (``shading_factor``). Front and back share the outline, so
     the body is watertight; they carry the photo and the back estimate of ``_two_sided_texture``
     through planar UVs. A lone view is the front whatever its azimuth: there is nothing to align it with.
     The body is centred on its outline's box (``mask_centre``; a view cropped with others may not be).
@@ -127,14 +165,15 @@ def single_view_mesh(view: View, grid: int, shading_depth: float, depth_scale: f
     mask = soft >= 0.5
     if not mask.any():
         raise ProviderError(f"{view.name} shows no object to reconstruct")
-    rgb = np.asarray(small.convert("RGB"), dtype=float) / 255.0
+    rgb = ndimage.gaussian_filter(np.asarray(small.convert("RGB"), dtype=float) / 255.0,
+                                  (SHADING_BLUR, SHADING_BLUR, 0))  # only shapes the front: fine detail would be spikes
     try:
         sheet = front_sheet(mask, rgb)
     except ValueError:
         raise ProviderError(f"{view.name}: the object is too thin to mesh on a {grid}-cell grid") from None
-    height = poisson_height(mask)
+    depth = plateau_profile(depth_scale * np.sqrt(np.maximum(poisson_height(mask), 0.0)), plateau)
     rows, cols = grid / 2 - sheet.xy[:, 1] - 0.5, sheet.xy[:, 0] + grid / 2 - 0.5
-    z = depth_scale * np.sqrt(np.maximum(ndimage.map_coordinates(height, [rows, cols], order=1), 0.0))
+    z = ndimage.map_coordinates(depth, [rows, cols], order=1)
     z[sheet.rim] = 0.0
     xy = sheet.xy.copy()
     xy[sheet.rim] = _onto_outline(sheet.xy[sheet.rim], soft)
@@ -146,7 +185,8 @@ def single_view_mesh(view: View, grid: int, shading_depth: float, depth_scale: f
     planar = (positions[:count, :2] + 1.0) / 2.0
     uv = np.concatenate([planar * [0.5, 1.0], planar * [0.5, 1.0] + [0.5, 0.0]])
     positions[:, :2] -= mask_centre(view)
-    material = trimesh.visual.material.PBRMaterial(baseColorTexture=_two_sided_texture(view), metallicFactor=0.0,
+    material = trimesh.visual.material.PBRMaterial(baseColorTexture=_two_sided_texture(view, _side_weight(depth, mask)),
+                                                   metallicFactor=0.0,
                                                    roughnessFactor=0.9)
     return trimesh.Trimesh(positions, faces, visual=trimesh.visual.TextureVisuals(uv=uv, material=material),
                            process=False)

@@ -34,6 +34,8 @@ class ReliefOptions(BaseModel):
                                                                     "default RELIEF_DEPTH_SCALE")
     smoothness: float | None = Field(None, ge=0, le=1, description="one view: how much the outline is rounded "
                                                                    "before inflating; default RELIEF_SMOOTHNESS")
+    plateau: float | None = Field(None, gt=0, le=1, description="one view: depth levels off at this share of the "
+                                                                "deepest point (1: none); default RELIEF_PLATEAU")
     hull_resolution: int | None = Field(None, ge=16, le=320,
                                         description="several views: voxels per side; default RELIEF_HULL_RESOLUTION")
 
@@ -89,8 +91,10 @@ class ReliefReconstructor(Reconstructor):
         shading = settings.relief_shading_depth if options.shading_depth is None else options.shading_depth
         scale = options.depth_scale or settings.relief_depth_scale
         smoothness = settings.relief_smoothness if options.smoothness is None else options.smoothness
-        mesh = single_view_mesh(view, grid, shading, scale, smoothness)
-        ctx.note(f"relief: {view.name} inflated (Poisson, depth scale {scale:g}) on a {grid}-cell grid; "
+        plateau = options.plateau or settings.relief_plateau
+        mesh = single_view_mesh(view, grid, shading, scale, smoothness, plateau)
+        ctx.note(f"relief: {view.name} inflated (Poisson, depth scale {scale:g}, plateau {plateau:g}) on a "
+                 f"{grid}-cell grid; "
                  "photo on the front, a shaded estimate on the back")
         ctx.add_details({"front_view": view.name, "front_offset": [round(v, 6) for v in mask_centre(view)],
                          "reconstruction": {"method": "single view inflation", "why": why}})

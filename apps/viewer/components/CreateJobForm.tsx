@@ -8,6 +8,7 @@ import { humanize, kindLabel } from "@/lib/format";
 
 import styles from "./CreateJobForm.module.css";
 import { type OptionValues, OptionsFields, optionsPayload } from "./OptionsFields";
+import { type BoxText, EMPTY_BOX, SubjectBoxes, segmentPayload } from "./SubjectBoxes";
 
 /** What a job kind takes as input; kinds the server lists that are not here take a prompt. */
 const INPUT_BY_KIND: Record<string, "prompt" | "images" | "video"> = {
@@ -38,6 +39,7 @@ export function CreateJobForm() {
   const [kind, setKind] = useState("");
   const [prompt, setPrompt] = useState("");
   const [images, setImages] = useState<File[]>([]);
+  const [boxes, setBoxes] = useState<BoxText[]>([]);
   const [video, setVideo] = useState<File | null>(null);
   const [providers, setProviders] = useState<Record<string, string>>({});
   const [options, setOptions] = useState<Record<string, OptionValues>>({});
@@ -94,6 +96,15 @@ export function CreateJobForm() {
         const schema = s.choices.find((choice) => choice.name === providers[stage])?.options_schema;
         const payload = optionsPayload(schema, options[stage] ?? {});
         if (Object.keys(payload).length > 0) chosenOptions[stage] = payload;
+      }
+      if (input === "images") {
+        let segment;
+        try {
+          segment = segmentPayload(boxes);
+        } catch (invalid) {
+          throw new ApiError(0, "invalid_box", (invalid as Error).message);
+        }
+        if (segment) chosenOptions.segment = segment;
       }
       if (Object.keys(chosenOptions).length > 0) body.options = chosenOptions;
       if (input === "prompt") {
@@ -187,11 +198,16 @@ export function CreateJobForm() {
             accept="image/png,image/jpeg,image/webp"
             multiple
             required
-            onChange={(event) => setImages(Array.from(event.target.files ?? []).slice(0, MAX_IMAGES))}
+            onChange={(event) => {
+              const chosen = Array.from(event.target.files ?? []).slice(0, MAX_IMAGES);
+              setImages(chosen);
+              setBoxes(chosen.map(() => EMPTY_BOX));
+            }}
           />
           {images.length > 0 && (
             <span className={styles.hint}>{images.map((file) => file.name).join(", ")}</span>
           )}
+          {images.length > 0 && <SubjectBoxes files={images} boxes={boxes} onChange={setBoxes} />}
         </div>
       )}
       {input === "video" && (

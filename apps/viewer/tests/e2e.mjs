@@ -321,6 +321,67 @@ async function failedJobAndFormErrors({ context, results }) {
   await page.close();
 }
 
+/** A PNG drawn by the browser: a red disc on a grey field, `width` x `height`. */
+async function drawnPng(page, width, height) {
+  const dataUrl = await page.evaluate(([w, h]) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const g = canvas.getContext("2d");
+    g.fillStyle = "#777";
+    g.fillRect(0, 0, w, h);
+    g.fillStyle = "#d22";
+    g.beginPath();
+    g.arc(w / 2, h / 2, h / 3, 0, 2 * Math.PI);
+    g.fill();
+    return canvas.toDataURL("image/png");
+  }, [width, height]);
+  return Buffer.from(dataUrl.split(",")[1], "base64");
+}
+
+async function subjectBoxOnTheForm({ context, results }) {
+  const page = await context.newPage();
+  await page.goto(VIEWER);
+  await page.getByTestId("kind-image_to_3d").click();
+  const [width, height] = [400, 300];
+  await page.getByTestId("images").setInputFiles({ name: "disc.png", mimeType: "image/png",
+    buffer: await drawnPng(page, width, height) });
+
+  // A half-typed box is refused on the form, not dropped.
+  await page.getByTestId("box-0-left").fill("40");
+  await page.getByTestId("submit").click();
+  await page.getByTestId("form-error").filter({ hasText: "four numbers" }).waitFor();
+
+  // A drag on the preview gives the box in the picture's own pixels (the preview is shown smaller).
+  const picker = page.getByTestId("box-0-picker");
+  await picker.scrollIntoViewIfNeeded(); // the submit above scrolled the page down to the button
+  await page.waitForFunction(() => document.querySelector('[data-testid="box-0-picker"] img')?.naturalWidth > 0);
+  const area = await picker.locator("img").boundingBox();
+  check(area && area.width < width, `the preview is ${area?.width} px wide, not a reduced copy`);
+  await page.mouse.move(area.x + area.width * 0.1, area.y + area.height * 0.2);
+  await page.mouse.down();
+  await page.mouse.move(area.x + area.width * 0.5, area.y + area.height * 0.5, { steps: 4 });
+  await page.mouse.move(area.x + area.width * 0.9, area.y + area.height * 0.8, { steps: 4 });
+  await page.mouse.up();
+  await page.getByTestId("box-0-outline").waitFor();
+  const box = [];
+  for (const corner of ["left", "top", "right", "bottom"]) box.push(Number(await page.getByTestId(`box-0-${corner}`).inputValue()));
+  const expected = [0.1 * width, 0.2 * height, 0.9 * width, 0.8 * height];
+  check(box.every((value, k) => Math.abs(value - expected[k]) <= 3), `dragged box ${box}, expected about ${expected}`);
+
+  // Submitted, the API takes it as options.segment (it would refuse a malformed one): the job exists.
+  const posted = page.waitForRequest((request) => request.method() === "POST" && request.url().endsWith("/v1/generations"));
+  await page.getByTestId("submit").click();
+  const body = JSON.parse((await posted).postData());
+  check(JSON.stringify(body.options?.segment) === JSON.stringify({ pictures: [{ box }] }),
+    `options.segment sent: ${JSON.stringify(body.options)}`);
+  await page.waitForURL(/\/viewer\/job\/\?id=/);
+  const jobId = jobIdFromUrl(page.url());
+  await page.locator(`[data-testid="job-view"][data-job-id="${jobId}"]`).waitFor();
+  results.push({ scenario: "subject box on the create form", jobId, box });
+  await page.close();
+}
+
 /** A job served entirely by Playwright routes: lets the UI be driven where the stack cannot (yet). */
 async function routeFakeJob(page, job, { onCancel, files = {} }) {
   let current = { ...job };
@@ -463,7 +524,7 @@ async function splatPreviewAndCancel({ context, helperPage, results }) {
 
 const SCENARIOS = API_KEY
   ? [keyIsAskedForThenEntered, envJobEndToEnd]
-  : [envJobEndToEnd, streamDropFallsBackToPolling, failedJobAndFormErrors, splatPreviewAndCancel];
+  : [envJobEndToEnd, streamDropFallsBackToPolling, failedJobAndFormErrors, splatPreviewAndCancel, subjectBoxOnTheForm];
 
 async function main() {
   const userDataDir = mkdtempSync(path.join(tmpdir(), "mmf-e2e-chromium-"));
