@@ -7,8 +7,8 @@ the order is by importance (volume x opacity), descending.
 One compiled pass over the memory-mapped rows (numba, parallel over chunks of rows) packs every
 record and computes its importance and the scene's bounds; an LSD radix sort on the importance's
 float bits orders them (exact: non-negative floats order as their bit patterns do; numpy's
-argsort was a third of the vectorised numpy version this replaces); a parallel gather of the
-32-byte records (as 64-bit words) reorders them. The input's pages dominate: every 248-byte row is
+argsort was a third of the vectorised numpy version this replaces); a parallel scatter of the
+32-byte records (as 64-bit words) to their ranks reorders them. The input's pages dominate: every 248-byte row is
 read, though a ``.splat`` needs 56 of its bytes."""
 
 from __future__ import annotations
@@ -81,39 +81,52 @@ def _pack(rows, columns, chunks, packed, importance, low, high):
 @numba.njit(cache=True)
 def _radix_order(keys):
     """Stable ascending argsort of uint32 keys: an LSD radix sort, RADIX_BITS bits a pass, that carries the
-    keys with their indices so that every pass reads sequentially. Shifts and masks stay uint32: mixed with
-    signed integers, numba computes bucket numbers in floating point, several times slower."""
+    keys with their (int32) indices so that every pass reads sequentially. Every pass's histogram is
+    counted in one read of the keys first, and a pass whose digit is the same for every key is skipped.
+    Shifts and masks stay uint32: mixed with signed integers, numba computes bucket numbers in floating
+    point, several times slower."""
     n = keys.shape[0]
-    mask = np.uint32((1 << RADIX_BITS) - 1)
-    current, index = keys.copy(), np.arange(n)
+    passes, buckets = 32 // RADIX_BITS, 1 << RADIX_BITS
+    mask = np.uint32(buckets - 1)
+    starts = np.zeros((passes, buckets + 1), np.int64)
+    for i in range(n):
+        for p in range(passes):
+            starts[p, np.int64((keys[i] >> np.uint32(p * RADIX_BITS)) & mask) + 1] += 1
+    current, index = keys.copy(), np.arange(n).astype(np.int32)
     next_keys, next_index = np.empty_like(current), np.empty_like(index)
-    for bit in range(0, 32, RADIX_BITS):
-        shift = np.uint32(bit)
-        starts = np.zeros((1 << RADIX_BITS) + 1, np.int64)
-        for i in range(n):
-            starts[np.int64((current[i] >> shift) & mask) + 1] += 1
-        for b in range(1 << RADIX_BITS):
-            starts[b + 1] += starts[b]
+    for p in range(passes):
+        if starts[p].max() == n:
+            continue
+        for b in range(buckets):
+            starts[p, b + 1] += starts[p, b]
+        shift = np.uint32(p * RADIX_BITS)
         for i in range(n):
             b = np.int64((current[i] >> shift) & mask)
-            j = starts[b]
+            j = starts[p, b]
             next_keys[j] = current[i]
             next_index[j] = index[i]
-            starts[b] = j + 1
+            starts[p, b] = j + 1
         current, next_keys = next_keys, current
         index, next_index = next_index, index
     return index
 
 
 @numba.njit(cache=True, parallel=True)
-def _gather(packed, order, chunks, records):
-    """``records[j] = packed[order[j]]`` for rows of 64-bit words, parallel over chunks of ``records``."""
+def _reorder(packed, order, chunks, records):
+    """``records[j] = packed[order[j]]`` for rows of 64-bit words, parallel over chunks: through the rank
+    of each row (``order``'s inverse), so the rows are read in order and written scattered (a scattered
+    write does not stall the loop the way a scattered read does)."""
     n = order.shape[0]
     size = (n + chunks - 1) // chunks
+    rank = np.empty(n, np.int32)
     for chunk in numba.prange(chunks):
         for j in range(chunk * size, min(n, (chunk + 1) * size)):
+            rank[order[j]] = j
+    for chunk in numba.prange(chunks):
+        for i in range(chunk * size, min(n, (chunk + 1) * size)):
+            at = rank[i]
             for word in range(packed.shape[1]):
-                records[j, word] = packed[order[j], word]
+                records[at, word] = packed[i, word]
 
 
 def pack_splats(vertices: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
@@ -131,7 +144,7 @@ def pack_splats(vertices: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     # Non-negative floats order as their bit patterns do; inverted, ascending keys put the largest first.
     order = _radix_order(~importance.view(np.uint32))
     records = np.empty((n, SPLAT_BYTES), np.uint8)
-    _gather(packed.view(np.uint64), order, chunks, records.view(np.uint64))
+    _reorder(packed.view(np.uint64), order, chunks, records.view(np.uint64))
     return records, {"splats": n, "bounds": {"min": low.min(axis=0).tolist(), "max": high.max(axis=0).tolist()}}
 
 
