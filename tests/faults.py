@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.errors import ProviderError
+from shared.providers.base import EnvGenerator
+from shared.providers.cloud import CloudProvider, InnerProviderOptions
 from shared.providers.env_stub import StubEnvGenerator
 from shared.providers.images_stub import StubImageGenerator, StubImagesOptions
 from shared.providers.reconstruct_stub import StubReconstructor
@@ -25,11 +27,12 @@ if TYPE_CHECKING:
     from PIL import Image
 
     from shared.assets.views import View
+    from shared.config import Settings
     from shared.pipeline.context import StageContext
 
 NAME = "faults"
 EXTRA_PROVIDERS = ",".join(f"tests.faults:{cls}" for cls in (
-    "FaultyEnvGenerator", "FaultyImageGenerator", "FaultyReconstructor"))
+    "FaultyEnvGenerator", "FaultyImageGenerator", "FaultyReconstructor", "CountdownCloudEnvGenerator"))
 
 
 class FaultOptions(BaseModel):
@@ -102,3 +105,44 @@ class FaultyReconstructor(StubReconstructor):
     def reconstruct(self, ctx: StageContext, views: list[View]) -> trimesh.Trimesh:
         inject(ctx, self.options)
         return super().reconstruct(ctx, views)
+
+
+class CountdownCloudOptions(InnerProviderOptions):
+    stage = "env"
+
+    provider: str = "stub"
+    polls: int = Field(1, ge=1, le=100, description="The poll that finds the outside job done.")
+    transient_polls: list[int] = Field(default_factory=list, max_length=100,
+                                       description="Polls that meet a dropped connection instead of an answer.")
+
+
+class CountdownCloudEnvGenerator(CloudProvider, EnvGenerator):
+    """A cloud provider whose outside job is a countdown of polls kept in the job's details, with dropped
+    connections at the polls asked for: the cloud task's polling and fault handling, without a cloud."""
+
+    name = "countdown_cloud"
+    Options = CountdownCloudOptions
+    options: CountdownCloudOptions
+
+    @classmethod
+    def poll_interval_s(cls, settings: Settings) -> float:
+        return 0.01
+
+    def submit(self, ctx: StageContext) -> str:
+        return f"countdown-{ctx.job_id}"
+
+    def poll(self, ctx: StageContext, handle: str) -> bool:
+        count = int(ctx.job["details"].get("countdown_polls", 0)) + 1
+        ctx.add_details({"countdown_polls": count})
+        if count in self.options.transient_polls:
+            raise ConnectionError(f"{handle}: connection dropped at poll {count}")
+        return count >= self.options.polls
+
+    def collect(self, ctx: StageContext, handle: str) -> None:
+        ctx.note(f"{handle} finished")
+
+    def cancel(self, ctx: StageContext, handle: str) -> None:
+        ctx.note(f"{handle} stopped")
+
+    def generate(self, ctx: StageContext, plan: dict[str, Any]) -> None:
+        raise self.not_in_process()

@@ -10,10 +10,12 @@ from __future__ import annotations
 import pytest
 
 from shared.celery_app import app
-from shared.jobs import get_job_store
+from shared.config import get_settings
+from shared.jobs import Status, get_job_store
 from shared.jobs.base import new_job_record
 from shared.pipeline import chains
 from tests.conftest import TERMINAL, poll
+from workers.cloud.tasks import run_cloud_stage
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -34,3 +36,38 @@ def test_a_cloud_stage_runs_in_the_cloud_task_and_fails_clearly_where_the_cloud_
     assert "the sagemaker provider needs an S3 object store" in job["error"]["message"]
     assert "plan.json" in job["artifacts"] and "generating_scene" not in job["timings"]
     assert "cloud_jobs" not in job["details"]  # nothing was submitted
+
+
+def _cloud_job(polls: int, transient_polls: list[int]) -> str:
+    """A running env job whose scene stage is the countdown cloud provider's (``tests/faults.py``)."""
+    options = {"env": {"polls": polls, "transient_polls": transient_polls}}
+    record = new_job_record("env", {"kind": "env", "prompt": "a countdown", "options": options},
+                            {"plan": "stub", "env": "countdown_cloud"})
+    jobs = get_job_store()
+    jobs.create(record)
+    jobs.transition(record["job_id"], Status.RUNNING, stage="planning")
+    return record["job_id"]
+
+
+def test_polls_of_a_long_cloud_job_do_not_use_up_the_retries_a_transient_fault_gets():
+    """Nine polls (more retries than TRANSIENT_MAX_RETRIES allows faults), one dropped connection at the
+    seventh: the fault is retried like any transient fault and the stage finishes."""
+    assert get_settings().transient_max_retries < 9
+    job_id = _cloud_job(polls=9, transient_polls=[7])
+
+    result = run_cloud_stage.apply(args=(job_id, "generating_scene"))
+
+    assert result.successful(), result.traceback
+    job = get_job_store().require(job_id)
+    assert job["details"]["countdown_polls"] == 9
+    assert "generating_scene" in job["timings"] and f"countdown-{job_id} finished" in job["notes"]
+
+
+def test_a_cloud_stage_still_fails_once_its_transient_faults_pass_the_limit():
+    limit = get_settings().transient_max_retries
+    job_id = _cloud_job(polls=limit + 5, transient_polls=list(range(2, limit + 3)))
+
+    result = run_cloud_stage.apply(args=(job_id, "generating_scene"))
+
+    assert result.failed() and isinstance(result.result, ConnectionError)
+    assert get_job_store().require(job_id)["details"]["countdown_polls"] == limit + 2

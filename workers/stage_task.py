@@ -28,13 +28,18 @@ def run_stage_task(
     work: Callable[[StageContext], Any],
     *,
     first: bool = False,
+    transient_faults: int | None = None,
 ) -> Any:
     """Run the stage; a job that already ended makes the task (and so the chain) stop quietly.
 
     A skipped stage leaves an ``IGNORED`` result with the reason, so "it never ran" can be told
-    apart from "it has not run yet".
+    apart from "it has not run yet". A transient fault re-sends the task with backoff, up to
+    ``TRANSIENT_MAX_RETRIES`` faults: counted by the task's retries, or, for a task that also retries
+    for another reason (the cloud task's polls), by its ``transient_faults`` argument, which this
+    re-send raises by one.
     """
     retries = task.request.retries or 0
+    faults = retries if transient_faults is None else transient_faults
     attempt_key = f"{stage}#{retries}" if retries else stage
     try:
         return run_stage(job_id, stage, progress_range, work, first=first, attempt_key=attempt_key,
@@ -45,9 +50,12 @@ def run_stage_task(
         raise Ignore() from None
     except Exception as exc:
         settings = get_settings()
-        if is_transient(exc) and retries < settings.transient_max_retries:
-            countdown = min(settings.transient_backoff_s * 2**retries, 600) * random.uniform(0.8, 1.2)
-            raise task.retry(exc=exc, countdown=countdown, max_retries=settings.transient_max_retries) from exc
+        if is_transient(exc) and faults < settings.transient_max_retries:
+            countdown = min(settings.transient_backoff_s * 2**faults, 600) * random.uniform(0.8, 1.2)
+            if transient_faults is None:
+                raise task.retry(exc=exc, countdown=countdown, max_retries=settings.transient_max_retries) from exc
+            kwargs = {**(task.request.kwargs or {}), "transient_faults": faults + 1}
+            raise task.retry(exc=exc, countdown=countdown, kwargs=kwargs) from exc
         raise
 
 

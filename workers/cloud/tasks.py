@@ -21,25 +21,28 @@ from workers.stage_task import run_stage_task
 FORMER_CLOUD_TASKS = {"env_gen.run_env_cloud": "generating_scene", "asset_3d.reconstruct_cloud": "reconstructing_3d"}
 
 
-def _run_cloud_stage(task: Task, job_id: str, stage: str) -> None:
+def _run_cloud_stage(task: Task, job_id: str, stage: str, transient_faults: int) -> None:
+    """Its retries are mostly polls, so the transient faults it met are counted apart (``transient_faults``,
+    carried from delivery to delivery): a long outside job must not use up the retries a fault gets."""
     step = BY_STAGE[stage]
     provider_stage = step.provider_stage
     if provider_stage is None:
         raise ValueError(f"stage {stage!r} runs no provider, so no cloud provider")
-    done = run_stage_task(task, job_id, stage, step.progress, lambda ctx: run_in_cloud(ctx, provider_stage))
+    done = run_stage_task(task, job_id, stage, step.progress, lambda ctx: run_in_cloud(ctx, provider_stage),
+                          transient_faults=transient_faults)
     if not done:
         job = get_job_store().require(job_id)
         raise task.retry(countdown=cloud_provider_class(job, provider_stage).poll_interval_s(get_settings()))
 
 
 @app.task(name=CLOUD_TASK, bind=True, max_retries=None)
-def run_cloud_stage(self: Task, job_id: str, stage: str) -> None:
-    _run_cloud_stage(self, job_id, stage)
+def run_cloud_stage(self: Task, job_id: str, stage: str, transient_faults: int = 0) -> None:
+    _run_cloud_stage(self, job_id, stage, transient_faults)
 
 
 def _former_task(name: str, stage: str) -> Task:
-    def run(task: Task, job_id: str) -> None:
-        _run_cloud_stage(task, job_id, stage)
+    def run(task: Task, job_id: str, transient_faults: int = 0) -> None:
+        _run_cloud_stage(task, job_id, stage, transient_faults)
 
     run.__name__ = run.__qualname__ = name.partition(".")[2]
     return app.task(name=name, bind=True, max_retries=None)(run)
