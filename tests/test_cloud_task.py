@@ -38,22 +38,32 @@ def test_a_cloud_stage_runs_in_the_cloud_task_and_fails_clearly_where_the_cloud_
     assert "cloud_jobs" not in job["details"]  # nothing was submitted
 
 
-def _cloud_job(polls: int, transient_polls: list[int]) -> str:
-    """A running env job whose scene stage is the countdown cloud provider's (``tests/faults.py``)."""
-    options = {"env": {"polls": polls, "transient_polls": transient_polls}}
-    record = new_job_record("env", {"kind": "env", "prompt": "a countdown", "options": options},
-                            {"plan": "stub", "env": "countdown_cloud"})
-    jobs = get_job_store()
-    jobs.create(record)
-    jobs.transition(record["job_id"], Status.RUNNING, stage="planning")
-    return record["job_id"]
+@pytest.fixture
+def cloud_job():
+    """Makes running env jobs whose scene stage is the countdown cloud provider's (``tests/faults.py``), and
+    ends them afterwards: only their scene stage runs here, and a job left running would count as in flight
+    for the tests after this one."""
+    made: list[str] = []
+
+    def make(polls: int, transient_polls: list[int]) -> str:
+        options = {"env": {"polls": polls, "transient_polls": transient_polls}}
+        record = new_job_record("env", {"kind": "env", "prompt": "a countdown", "options": options},
+                                {"plan": "stub", "env": "countdown_cloud"})
+        get_job_store().create(record)
+        get_job_store().transition(record["job_id"], Status.RUNNING, stage="planning")
+        made.append(record["job_id"])
+        return record["job_id"]
+
+    yield make
+    for job_id in made:
+        get_job_store().transition(job_id, Status.CANCELED, message="the test is over")
 
 
-def test_polls_of_a_long_cloud_job_do_not_use_up_the_retries_a_transient_fault_gets():
+def test_polls_of_a_long_cloud_job_do_not_use_up_the_retries_a_transient_fault_gets(cloud_job):
     """Nine polls (more retries than TRANSIENT_MAX_RETRIES allows faults), one dropped connection at the
     seventh: the fault is retried like any transient fault and the stage finishes."""
     assert get_settings().transient_max_retries < 9
-    job_id = _cloud_job(polls=9, transient_polls=[7])
+    job_id = cloud_job(polls=9, transient_polls=[7])
 
     result = run_cloud_stage.apply(args=(job_id, "generating_scene"))
 
@@ -63,9 +73,9 @@ def test_polls_of_a_long_cloud_job_do_not_use_up_the_retries_a_transient_fault_g
     assert "generating_scene" in job["timings"] and f"countdown-{job_id} finished" in job["notes"]
 
 
-def test_a_cloud_stage_still_fails_once_its_transient_faults_pass_the_limit():
+def test_a_cloud_stage_still_fails_once_its_transient_faults_pass_the_limit(cloud_job):
     limit = get_settings().transient_max_retries
-    job_id = _cloud_job(polls=limit + 5, transient_polls=list(range(2, limit + 3)))
+    job_id = cloud_job(polls=limit + 5, transient_polls=list(range(2, limit + 3)))
 
     result = run_cloud_stage.apply(args=(job_id, "generating_scene"))
 
