@@ -295,6 +295,12 @@ class AliasedSource(PydanticBaseSettingsSource):
         return apply_aliases(data, given)
 
 
+def _comma_separated(value: str | list) -> list[str]:
+    """A list setting given as ``a, b,c`` (or already a list): its items, stripped, empty ones dropped."""
+    items = value.split(",") if isinstance(value, str) else value
+    return [str(item).strip() for item in items if str(item).strip()]
+
+
 class Settings(BaseSettings):
     """Service configuration; see ``.env.example`` for one line on each setting (and the other names it takes)."""
 
@@ -456,16 +462,14 @@ class Settings(BaseSettings):
     def _split_origins(cls, values: dict) -> dict:
         origins = values.get("cors_allow_origins")
         if isinstance(origins, str):
-            values["cors_allow_origins"] = [o.strip() for o in origins.split(",") if o.strip()]
+            values["cors_allow_origins"] = _comma_separated(origins)
         return values
 
     @field_validator("extra_providers", mode="before")
     @classmethod
     def _split_providers(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = value.split(",")
-        if isinstance(value, list):
-            targets = [str(target).strip() for target in value if str(target).strip()]
+        if isinstance(value, str | list):
+            targets = _comma_separated(value)
             for target in targets:
                 module, _, name = target.partition(":")
                 if not module or not name.isidentifier():
@@ -477,10 +481,8 @@ class Settings(BaseSettings):
     @classmethod
     def _split_hosts(cls, value: object) -> object:
         """Comma-separated host names, compared as the fetcher compares them: lower case, no trailing dot."""
-        if isinstance(value, str):
-            value = value.split(",")
-        if isinstance(value, list):
-            return [str(host).strip().lower().rstrip(".") for host in value if str(host).strip()]
+        if isinstance(value, str | list):
+            return [host.lower().rstrip(".") for host in _comma_separated(value)]
         return value
 
     @field_validator("data_dir", mode="after")

@@ -37,13 +37,21 @@ def request_hash(body: JobCreate) -> str:
     return hashlib.sha256(json.dumps(document, sort_keys=True).encode()).hexdigest()
 
 
-def _check_prompt(body: JobCreate, settings: Settings) -> None:
+def _providers(body: JobCreate, settings: Settings) -> dict[str, str]:
+    """The checks that need no store (they run on the event loop): the prompt's length, then every stage's
+    provider, defaults filled in and options validated."""
     if body.prompt is not None and len(body.prompt) > settings.max_prompt_chars:
         raise PromptTooLong(f"prompt is longer than {settings.max_prompt_chars} characters")
+    return chains.resolve_providers(body.kind, body.providers, body.options, settings)
 
 
-def _record(body: JobCreate, request: dict, providers: dict[str, str], owner: str,
+def _record(body: JobCreate, providers: dict[str, str], settings: Settings, owner: str,
             idempotency_key: str | None, job_id: str | None = None) -> JobRecord:
+    """The queued record: the request prepared (references resolved, which may touch the stores) and looked
+    at by the providers that check requests at submit."""
+    request = prepare_request(body, get_object_store(), settings)
+    if chains.checks_request(providers):
+        chains.check_request(providers, request, settings)
     job = new_job_record(body.kind, request, providers, owner=owner, idempotency_key=idempotency_key,
                          request_hash=request_hash(body) if idempotency_key else None, job_id=job_id)
     job["celery_task_ids"] = chains.task_ids(body.kind, job["job_id"])
@@ -55,25 +63,22 @@ async def submit_job(body: JobCreate, settings: Settings, submissions: Submissio
     """The job ``body`` asks for, recorded and sent, and False; or, for an ``Idempotency-Key`` used
     before with the same request, the earlier job and True.
 
-    The job is recorded and sent in one batch with others arriving meanwhile (``Submissions``); an
-    intake that looks up uploads or URLs runs in a thread, everything else on the event loop (this is
-    the API's hot path).
+    The job is recorded and sent in one batch with others arriving meanwhile (``Submissions``). This is
+    the API's hot path: the record is made on the event loop unless it may wait on the stores or the
+    network (uploads, URLs) or a provider looks at the request (which may import a mesh library), and
+    then in one thread hop.
     """
-    _check_prompt(body, settings)
-    providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
-    if touches_stores(body):
-        request = await run_in_threadpool(prepare_request, body, get_object_store(), settings)
+    providers = _providers(body, settings)
+    if touches_stores(body) or chains.checks_request(providers):
+        job = await run_in_threadpool(_record, body, providers, settings, owner, idempotency_key)
     else:
-        request = prepare_request(body, get_object_store(), settings)
-    if chains.checks_request(providers):
-        await run_in_threadpool(chains.check_request, providers, request, settings)
-    job = _record(body, request, providers, owner, idempotency_key)
+        job = _record(body, providers, settings, owner, idempotency_key)
     try:
         await submissions.submit(job)
     except DuplicateJob as duplicate:
         if duplicate.job["request_hash"] != job["request_hash"]:
             raise IdempotencyConflict("this Idempotency-Key was used with a different request") from None
-        return duplicate.job, True  # type: ignore[return-value]
+        return duplicate.job, True
     except NotSent:
         raise QueueUnavailable("the job queue is unavailable; the job was not started") from None
     return job, False
@@ -82,11 +87,7 @@ async def submit_job(body: JobCreate, settings: Settings, submissions: Submissio
 def new_job(body: JobCreate, settings: Settings, *, owner: str = "", job_id: str | None = None) -> JobRecord:
     """A queued record of the job ``body`` asks for, validated like ``submit_job``'s, for a caller that
     records it and runs its stages itself (the S3 workflow). Raises ``InvalidRequest`` for a bad one."""
-    _check_prompt(body, settings)
-    providers = chains.resolve_providers(body.kind, body.providers, body.options, settings)
-    request = prepare_request(body, get_object_store(), settings)
-    chains.check_request(providers, request, settings)
-    return _record(body, request, providers, owner, None, job_id=job_id)
+    return _record(body, _providers(body, settings), settings, owner, None, job_id=job_id)
 
 
 def cancel_job(jobs: JobStore, job_id: str) -> JobRecord:
