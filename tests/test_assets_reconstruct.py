@@ -83,12 +83,13 @@ def delivered_mesh(job: StageJob) -> trimesh.Trimesh:
     return trimesh.load(io.BytesIO(job.artifact("model.glb")), file_type="glb", force="mesh")
 
 
-def silhouette_in_photo(mesh: trimesh.Trimesh, crop: list[float]) -> np.ndarray:
+def silhouette_in_photo(mesh: trimesh.Trimesh, crop: list[float], shape: tuple[int, int] = (HEIGHT, WIDTH)
+                        ) -> np.ndarray:
     """Where the mesh covers the photo, seen from the view's camera (orthographic along -Z, the view's crop)."""
     left, top, side = crop
     xy = np.stack([left + (mesh.vertices[:, 0] + 1) / 2 * side, top + (1 - mesh.vertices[:, 1]) / 2 * side], axis=1)
-    triangle, _ = rasterize(xy[mesh.faces], np.ones((len(mesh.faces), 3)), WIDTH, HEIGHT)
-    return (triangle >= 0).reshape(HEIGHT, WIDTH)
+    triangle, _ = rasterize(xy[mesh.faces], np.ones((len(mesh.faces), 3)), shape[1], shape[0])
+    return (triangle >= 0).reshape(shape)
 
 
 def test_one_photo_gives_a_textured_solid_whose_silhouette_is_the_objects(tmp_path):
@@ -110,6 +111,25 @@ def test_one_photo_gives_a_textured_solid_whose_silhouette_is_the_objects(tmp_pa
     front, back = mesh.vertices[:, 2].max(), -mesh.vertices[:, 2].min()
     assert back > 0.1 and front > back  # inflated both ways; the lit front bulges more than the plain back
     assert any("photo on the front" in note for note in job.record["notes"])
+
+
+def test_an_object_photographed_on_grass_keeps_its_outline_and_none_of_the_grass(tmp_path):
+    from shared.assets.sample_photos import object_photo
+
+    photo = object_photo("barrel", "grass", 320, seed=1)
+    job = image_to_3d(tmp_path, [photo.image])
+
+    mesh = delivered_mesh(job)
+    [view] = json.loads(job.artifact("views.json"))["views"]
+    seen = silhouette_in_photo(mesh, view["crop"], photo.mask.shape)
+    assert (seen & photo.mask).sum() / (seen | photo.mask).sum() >= 0.9
+    # The colours the surface shows, front and sides: the barrel's wood and iron, not the grass around it.
+    texture = np.asarray(mesh.visual.material.baseColorTexture.convert("RGB"), dtype=int)
+    u, v = mesh.visual.uv[:, 0], mesh.visual.uv[:, 1]
+    shown = texture[np.clip(((1 - v) * texture.shape[0]).astype(int), 0, texture.shape[0] - 1),
+                    np.clip((u * texture.shape[1]).astype(int), 0, texture.shape[1] - 1)]
+    grassy = (shown[:, 1] > shown[:, 0] + 10) & (shown[:, 1] > shown[:, 2] + 10)
+    assert grassy.mean() < 0.005, grassy.mean()
 
 
 def test_eight_silhouettes_of_a_cylinder_carve_a_hull_of_its_volume(tmp_path):

@@ -68,16 +68,17 @@ def upload_orbit_video(client: httpx.Client) -> str:
 
 
 def upload_object_photo(client: httpx.Client) -> str:
-    """A photo with a cluttered background: the astronaut (face, suit and all) under an oval outline, on
-    grass (``shared.assets.sample_photos``): the job has to find the subject before it can model it,
-    and the relief makes of it a badge with rounded edges that shows a face from the front."""
+    """A photo with a cluttered background: a mushroom on grass (an object factory's model rendered onto
+    scikit-image's grass photograph, ``shared.assets.sample_photos.object_photo``): the job has to find
+    the subject before it can model it, and its outline, cap and stem, is one a single view can give a
+    body to."""
     import io
 
-    from shared.assets.sample_photos import composite
+    from shared.assets.sample_photos import object_photo
 
     buffer = io.BytesIO()
-    composite(5, 768).image.save(buffer, format="JPEG", quality=92)
-    upload = client.post("/v1/uploads", files={"file": ("astronaut_on_grass.jpg", buffer.getvalue(), "image/jpeg")})
+    object_photo("mushroom", "grass", 768, seed=1).image.save(buffer, format="JPEG", quality=92)
+    upload = client.post("/v1/uploads", files={"file": ("mushroom_on_grass.jpg", buffer.getvalue(), "image/jpeg")})
     upload.raise_for_status()
     return upload.json()["upload_id"]
 
@@ -108,7 +109,7 @@ def run(keep: bool, timeout_s: float) -> int:
                 created = client.post("/v1/generations", json=body)
                 created.raise_for_status()
                 job_ids.append(created.json()["job_id"])
-                what = body.get("prompt") or ("a photo of a subject on brick (composited in code)"
+                what = body.get("prompt") or ("a photo of a mushroom on grass (rendered onto the photo in code)"
                                               if body["kind"] == "image_to_3d"
                                               else "a video orbiting a textured room (made in code)")
                 print(f"submitted {body['kind']} job {job_ids[-1]}: {what!r}")

@@ -34,16 +34,18 @@ BACK_SHADE = 0.8  # and darkened by this factor, as the side away from the light
 PLATEAU_SHARPNESS = 4.0  # how sharply the depth levels off at the plateau (higher: flatter top, tighter shoulder)
 STEEP = (1.0, 3.0)  # surface slopes (depth per grid cell) over which the front texture fades to the side colours
 SHADING_BLUR = 1.5  # the picture's brightness is smoothed by this many grid cells before shaping the front
+SOLID_ALPHA = 224  # texels this opaque show only the object; the feathered edge below it mixes in background
 
 
 def _bled_texture(view: View) -> Image.Image:
     """The view's RGB with the object's edge colours carried outwards over the background.
 
     Texture filtering at the outline then blends object colours only, not the transparent
-    surround (which a viewer would show as a dark or white fringe).
+    surround (which a viewer would show as a dark or white fringe). The feathered edge is replaced
+    too: its pixels are part background (grass, a table), and the steep sides stretch them widest.
     """
     rgb = np.asarray(view.image.convert("RGB"))
-    outside = np.asarray(view.image.getchannel("A")) == 0
+    outside = np.asarray(view.image.getchannel("A")) < SOLID_ALPHA
     if outside.all() or not outside.any():
         return Image.fromarray(rgb)
     _, (rows, cols) = ndimage.distance_transform_edt(outside, return_indices=True)

@@ -1,5 +1,6 @@
 """Photo-like test pictures whose true subject mask is known: a subject cut from one of scikit-image's
-photographs under a known silhouette, shaded like a rounded object, pasted on another photograph.
+photographs under a known silhouette, shaded like a rounded object, pasted on another photograph
+(``composite``), or a model of an object factory rendered onto one (``object_photo``).
 
 Segmentation can only be measured against a known answer, and real photographs come without one;
 these composites keep the clutter of real photos (brick, grass, gravel, a café table) on both sides
@@ -19,6 +20,7 @@ SUBJECT_PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemis
 BACKGROUND_PHOTOS = ("brick", "grass", "gravel", "coffee", "hubble_deep_field")
 SHAPES = ("blob", "ellipse", "horse", "squircle")
 # Greyscale backgrounds are tinted like the material they show, so the subject cannot stand out by colour alone.
+OBJECT_FILL = 0.8  # a rendered object's frame, as a share of the picture's side
 TINTS = {"brick": (1.0, 0.62, 0.48), "grass": (0.55, 0.85, 0.4), "gravel": (0.9, 0.88, 0.82)}
 
 
@@ -99,10 +101,36 @@ def composite(number: int, size: int = 1024) -> Composite:
     top = int(rng.integers(height // 10, height - box_h - height // 10))
     mask = np.zeros((height, width), dtype=bool)
     mask[top:top + box_h, left:left + box_w] = outline
-    # A soft contact shadow under the subject, as a real photograph has.
+    subject = np.zeros_like(background)
+    subject[top:top + box_h, left:left + box_w] = texture
+    return Composite(f"{subject_name} {shape} on {background_name}", _pasted(background, subject, mask), mask)
+
+
+def _pasted(background: np.ndarray, subject: np.ndarray, mask: np.ndarray) -> Image.Image:
+    """The subject's pixels (float RGB, picture-sized) where ``mask`` holds, over the background with a soft
+    contact shadow under the subject, as a real photograph has."""
+    size = max(mask.shape)
     shadow = ndimage.gaussian_filter(mask.astype(float), size / 60)
-    background *= (1 - 0.35 * np.roll(shadow, size // 80, axis=0))[:, :, None]
-    picture = background
-    picture[top:top + box_h, left:left + box_w][outline] = texture[outline]
-    image = Image.fromarray(np.clip(np.round(picture), 0, 255).astype(np.uint8))
-    return Composite(f"{subject_name} {shape} on {background_name}", image, mask)
+    picture = background * (1 - 0.35 * np.roll(shadow, size // 80, axis=0))[:, :, None]
+    picture[mask] = subject[mask]
+    return Image.fromarray(np.clip(np.round(picture), 0, 255).astype(np.uint8))
+
+
+def object_photo(category: str, background_name: str, size: int = 768, seed: int = 0,
+                 azimuth_deg: float = 30.0) -> Composite:
+    """A picture of one of the object factories' models (``shared.objects``), rendered from ``azimuth_deg``
+    and set on a photograph, its true mask known: a solid object, which a photo cut under an outline
+    is not. The bundled photographs hold no object a single view can be modelled from whole."""
+    from shared.assets.stub_views import render_views
+    from shared.objects.base import build, default_spec
+
+    rng = np.random.default_rng(seed)
+    background = _fit(photo(background_name), size, size, rng).astype(float)
+    side = round(OBJECT_FILL * size)  # the render frames the model's bounding sphere: leave the photo a margin
+    view = render_views(build(default_spec(category, seed)).to_scene(), [azimuth_deg], side, transparent=True)[0]
+    left, top = int(rng.integers(size // 20, size - side - size // 20 + 1)), (size - side) // 2
+    pixels = np.zeros_like(background)
+    pixels[top:top + side, left:left + side] = np.asarray(view, dtype=float)[:, :, :3]
+    mask = np.zeros((size, size), dtype=bool)
+    mask[top:top + side, left:left + side] = np.asarray(view)[:, :, 3] >= 128
+    return Composite(f"{category.replace('_', ' ')} on {background_name}", _pasted(background, pixels, mask), mask)

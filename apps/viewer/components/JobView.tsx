@@ -328,7 +328,8 @@ export function JobView({ jobId }: { jobId: string }) {
             <SplatPreview src={downloadUrl(jobId, splat)}
               reportSrc={artifactNames.includes("splat.json") ? downloadUrl(jobId, "splat.json") : undefined} />
           )}
-          {glb && <ModelPreview src={downloadUrl(jobId, glb)} alt={summary || `${kindLabel(status.kind)} result`} />}
+          {glb && <ModelPreview src={downloadUrl(jobId, glb)} alt={summary || `${kindLabel(status.kind)} result`}
+            scene={status.kind === "env"} />}
           {!splat && !glb && (
             <div className={styles.placeholder}>
               {active

@@ -9,10 +9,17 @@ import styles from "./Preview.module.css";
 type LoadState = "loading" | "loaded" | "error";
 
 /**
+ * Where the camera starts: an environment is looked into from close by, as someone standing at its
+ * edge; an object is framed whole (model-viewer's 100% radius fits its bounding sphere), so a tall
+ * one keeps its top and bottom in view.
+ */
+const ORBIT = { scene: "30deg 62deg 78%", object: "30deg 70deg 105%" } as const;
+
+/**
  * An interactive GLB preview with <model-viewer> (imported on first use: it needs `window`). The
  * element loads `src` by itself, so with an API key it gets the bytes as a blob: URL (useAuthorizedUrl).
  */
-export function ModelPreview({ src, alt }: { src: string; alt: string }) {
+export function ModelPreview({ src, alt, scene = false }: { src: string; alt: string; scene?: boolean }) {
   const authorized = useAuthorizedUrl(src);
   const [elementReady, setElementReady] = useState(false);
   const [state, setState] = useState<LoadState>("loading");
@@ -73,7 +80,7 @@ export function ModelPreview({ src, alt }: { src: string; alt: string }) {
           src={authorized.url}
           alt={alt}
           camera-controls="true"
-          camera-orbit="30deg 62deg 78%"
+          camera-orbit={scene ? ORBIT.scene : ORBIT.object}
           interaction-prompt="none"
           shadow-intensity="0.8"
           exposure="1"
