@@ -35,6 +35,7 @@ PLATEAU_SHARPNESS = 4.0  # how sharply the depth levels off at the plateau (high
 STEEP = (1.0, 3.0)  # surface slopes (depth per grid cell) over which the front texture fades to the side colours
 SHADING_BLUR = 1.5  # the picture's brightness is smoothed by this many grid cells before shaping the front
 SOLID_ALPHA = 224  # texels this opaque show only the object; the feathered edge below it mixes in background
+EDGE_PX = 2  # ... and this many pixels inside it are replaced too: the outline of a cut may sit on the background
 
 
 def _bled_texture(view: View) -> Image.Image:
@@ -42,10 +43,13 @@ def _bled_texture(view: View) -> Image.Image:
 
     Texture filtering at the outline then blends object colours only, not the transparent
     surround (which a viewer would show as a dark or white fringe). The feathered edge is replaced
-    too: its pixels are part background (grass, a table), and the steep sides stretch them widest.
+    too, and a thin band inside it: those pixels are partly background (grass, a table), and the steep
+    sides stretch them widest.
     """
     rgb = np.asarray(view.image.convert("RGB"))
-    outside = np.asarray(view.image.getchannel("A")) < SOLID_ALPHA
+    solid = np.asarray(view.image.getchannel("A")) >= SOLID_ALPHA
+    inner = ndimage.binary_erosion(solid, iterations=EDGE_PX)  # a found outline may sit a pixel or two out
+    outside = ~(inner if inner.any() else solid)
     if outside.all() or not outside.any():
         return Image.fromarray(rgb)
     _, (rows, cols) = ndimage.distance_transform_edt(outside, return_indices=True)
