@@ -61,7 +61,8 @@ interface Quality {
   faces?: number;
 }
 
-/** The subject masks an image_to_3d job cut its photos with, and how well the model's outline matches them. */
+/** The subject masks an image_to_3d job cut its photos with, and how well the model's outline matches them
+ * (a text_to_3d job masks its own generated views too, which tells its user nothing, so they are not shown). */
 function SubjectMasks({ jobId, masks, quality }: { jobId: string; masks: string[]; quality?: Quality }) {
   return (
     <section className="card" data-testid="subject-masks">
@@ -342,7 +343,7 @@ export function JobView({ jobId }: { jobId: string }) {
         </div>
 
         <aside className={styles.side}>
-          {masks.length > 0 && (
+          {masks.length > 0 && status.kind === "image_to_3d" && (
             <SubjectMasks jobId={jobId} masks={masks} quality={job?.details?.quality as Quality | undefined} />
           )}
           {job?.details && artifactNames.includes(HELDOUT_RENDER) && artifactNames.includes(HELDOUT_FRAME) && (
