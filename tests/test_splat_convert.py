@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shared.splat.convert import SH_C0, ply_to_splat
+from shared.splat.convert import SH_C0, _radix_ranks, ply_to_splat
 from shared.splat.ply import PROPERTIES, Gaussians, InvalidPly, header_text, open_ply, write_ply
 
 LIMITS = {"max_vertices": 1_000_000, "max_bytes": 1 << 30}
@@ -87,6 +87,23 @@ def test_any_property_order_and_optional_properties(tmp_path):
 
     ply_to_splat(tmp_path / "in.ply", tmp_path / "out.splat", **LIMITS)
     check_round_trip(gaussians, (tmp_path / "out.splat").read_bytes())
+
+
+@pytest.mark.parametrize("importance", [
+    np.random.default_rng(2).lognormal(-8, 3, 10_000).astype(np.float32),  # every radix pass used
+    np.float32([0.5, 0.25, 0.5, 0.5, 0.25, 1.0, 0.0]),  # ties keep the file's order
+    np.full(300, 0.125, np.float32),  # one key: every pass skipped
+    (np.float32(1.0) + np.arange(256, dtype=np.float32)[::-1] * np.float32(2**-23)),  # only the lowest digit differs
+    np.float32([3.0]),
+    np.zeros(0, np.float32),
+], ids=["random", "ties", "constant", "one-pass", "one", "none"])
+def test_radix_ranks_are_a_stable_descending_sort(importance):
+    n = len(importance)
+    ranks, ping_pong = np.empty(n, np.int32), np.empty(2 * n, np.uint64)
+    _radix_ranks(importance.view(np.uint32), ping_pong[:n], ping_pong[n:], ranks)
+    expected = np.empty(n, np.int64)
+    expected[np.argsort(-importance.astype(np.float64), kind="stable")] = np.arange(n)
+    assert ranks.tolist() == expected.tolist()
 
 
 def ply_with_header(path: Path, header: str, vertices: int) -> Path:
