@@ -8,8 +8,8 @@ One compiled pass over the memory-mapped rows (numba, parallel over chunks of ro
 record and computes its importance and the scene's bounds; an LSD radix sort on the importance's
 float bits ranks them (exact: non-negative floats order as their bit patterns do; numpy's argsort
 was a third of the vectorised numpy version this replaces); a parallel scatter of the 32-byte
-records (as 64-bit words) to their ranks reorders them. The input's pages dominate: every 248-byte row is
-read, though a ``.splat`` needs 56 of its bytes."""
+records (as 64-bit words) to their ranks reorders them. The packing pass dominates, by its arithmetic (four
+``expf`` calls a splat) more than by reading the 248-byte rows, of which a ``.splat`` needs 56 bytes."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def _pack(rows, columns, chunks, packed, importance, low, high):
     Float32 arithmetic throughout (what the record stores; one rounding of exp's correctly rounded
     result), the 14 column numbers a tuple (registers, not memory the record's byte stores might
     alias, so nothing is reloaded per splat), bounds kept in registers until the chunk ends, and the
-    colour and rotation bytes stored as one 32-bit word each."""
+    colour and rotation bytes stored as one 32-bit word each. Row and column numbers are unsigned: numba
+    adds a negative-index wraparound to every array index it cannot prove non-negative."""
     n = rows.shape[0]
     floats = packed.view(np.float32)
     words = packed.view(np.uint32)
@@ -51,7 +52,8 @@ def _pack(rows, columns, chunks, packed, importance, low, high):
     for chunk in numba.prange(chunks):
         lx = ly = lz = np.float32(np.inf)
         hx = hy = hz = np.float32(-np.inf)
-        for i in range(chunk * size, min(n, (chunk + 1) * size)):
+        for splat in range(chunk * size, min(n, (chunk + 1) * size)):
+            i = np.uint64(splat)
             row = rows[i]
             x, y, z = row[columns[0]], row[columns[1]], row[columns[2]]
             lx, ly, lz = min(lx, x), min(ly, y), min(lz, z)
@@ -130,30 +132,33 @@ def _radix_ranks(importance_bits, ping, pong, ranks):
 
 @numba.njit(cache=True, parallel=True)
 def _scatter(packed, ranks, chunks, records):
-    """``records[ranks[i]] = packed[i]`` for rows of 64-bit words, parallel over chunks: the rows are read
-    in order and written scattered (a scattered write does not stall the loop the way a scattered read
-    does)."""
+    """``records[ranks[i]] = packed[i]`` for records of four 64-bit words, parallel over chunks: the records
+    are read in order and written scattered (a scattered write does not stall the loop the way a
+    scattered read does). The four words are copied one by one and indexed unsigned (no wraparound
+    code), not in a loop over a length numba only knows at run time."""
     n = ranks.shape[0]
     size = (n + chunks - 1) // chunks
     for chunk in numba.prange(chunks):
-        for i in range(chunk * size, min(n, (chunk + 1) * size)):
-            at = ranks[i]
-            for word in range(packed.shape[1]):
-                records[at, word] = packed[i, word]
+        for splat in range(chunk * size, min(n, (chunk + 1) * size)):
+            i = np.uint64(splat)
+            at = np.uint64(ranks[i])
+            records[at, 0], records[at, 1] = packed[i, 0], packed[i, 1]
+            records[at, 2], records[at, 3] = packed[i, 2], packed[i, 3]
 
 
 def pack_splats(vertices: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
     """The sorted ``.splat`` records ((n, 32) bytes) of validated PLY vertices, and their count and bounds.
 
     Every temporary is a slice of one numpy allocation: numpy asks the kernel for transparent huge pages
-    on allocations of 4 MiB or more, and a fresh 4 KiB page costs a page fault on first touch; arrays
-    allocated inside numba, or numpy's under 4 MiB (1M splats' int32 ranks), get small pages, and those
-    faults were a third of a 1M-splat conversion. The sort's two buffers borrow the records' space,
-    which the scatter fills only after the sort."""
+    on allocations of 4 MiB or more, and every fresh page costs a page fault on first touch, so arrays
+    allocated inside numba, or numpy's under 4 MiB (1M splats' int32 ranks), pay one fault per 4 KiB
+    instead of one per 2 MiB (docs/benchmarks.md has the cost). The sort's two buffers borrow the
+    records' space, which the scatter fills only after the sort. The records returned are a view of that
+    allocation, which stays alive as long as they do."""
     names = list(vertices.dtype.names or ())
     n = len(vertices)
     rows = np.ndarray((n, len(names)), "<f4", buffer=vertices)
-    columns = tuple(names.index(name) for name in FIELDS)
+    columns = tuple(np.uint64(names.index(name)) for name in FIELDS)
     chunks = 4 * numba.get_num_threads()
     work = np.empty(n * (2 * SPLAT_BYTES + 8), np.uint8)
     records = work[:n * SPLAT_BYTES].reshape(n, SPLAT_BYTES)
