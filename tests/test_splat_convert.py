@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ from shared.splat.convert import SH_C0, _radix_ranks, ply_to_splat
 from shared.splat.ply import PROPERTIES, Gaussians, InvalidPly, header_text, open_ply, write_ply
 
 LIMITS = {"max_vertices": 1_000_000, "max_bytes": 1 << 30}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def decode_splat(data: bytes) -> dict[str, np.ndarray]:
@@ -104,6 +108,19 @@ def test_radix_ranks_are_a_stable_descending_sort(importance):
     expected = np.empty(n, np.int64)
     expected[np.argsort(-importance.astype(np.float64), kind="stable")] = np.arange(n)
     assert ranks.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("active", "active")])
+def test_openmp_threads_sleep_after_parallel_loops_unless_the_environment_says(given, expected):
+    """Importing the package, as anything must before its parallel loops run, sets the default libgomp reads
+    when numba starts its threads; an operator's value stays."""
+    env = {name: value for name, value in os.environ.items() if name != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    code = ("import os\nfrom shared.splat.convert import pack_splats\n"
+            "assert 'libgomp' not in open('/proc/self/maps').read()\nprint(os.environ['OMP_WAIT_POLICY'])")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == expected
 
 
 def ply_with_header(path: Path, header: str, vertices: int) -> Path:
