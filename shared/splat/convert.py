@@ -85,7 +85,8 @@ def _radix_ranks(importance_bits, ping, pong, ranks):
     """``ranks[i]``: where splat ``i`` goes when the splats are ordered by descending importance (ties in
     file order), from the importances' float32 bits. An LSD radix sort, RADIX_BITS bits a pass, of
     inverted key and index packed in one 64-bit word (one stream written per bucket, not two), through
-    ``ping`` and ``pong`` ((n,) uint64); the last pass writes each splat's rank instead of moving it.
+    ``ping`` and ``pong`` ((n,) uint64); the last pass writes each splat's rank (int32: under 2**31 splats)
+    instead of moving it.
 
     Inverted, the bits of non-negative floats order ascending as their values order descending. Every
     pass's histogram is counted in one read of the keys first, and a pass whose digit is the same for
