@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from shared.splat.convert import SH_C0, ply_to_splat
+from shared.splat.convert import SH_C0, _radix_ranks, ply_to_splat
 from shared.splat.ply import PROPERTIES, Gaussians, InvalidPly, header_text, open_ply, write_ply
 
 LIMITS = {"max_vertices": 1_000_000, "max_bytes": 1 << 30}
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def decode_splat(data: bytes) -> dict[str, np.ndarray]:
@@ -87,6 +91,36 @@ def test_any_property_order_and_optional_properties(tmp_path):
 
     ply_to_splat(tmp_path / "in.ply", tmp_path / "out.splat", **LIMITS)
     check_round_trip(gaussians, (tmp_path / "out.splat").read_bytes())
+
+
+@pytest.mark.parametrize("importance", [
+    np.random.default_rng(2).lognormal(-8, 3, 10_000).astype(np.float32),  # every radix pass used
+    np.float32([0.5, 0.25, 0.5, 0.5, 0.25, 1.0, 0.0]),  # ties keep the file's order
+    np.full(300, 0.125, np.float32),  # one key: every pass skipped
+    (np.float32(1.0) + np.arange(256, dtype=np.float32)[::-1] * np.float32(2**-23)),  # only the lowest digit differs
+    np.float32([3.0]),
+    np.zeros(0, np.float32),
+], ids=["random", "ties", "constant", "one-pass", "one", "none"])
+def test_radix_ranks_are_a_stable_descending_sort(importance):
+    n = len(importance)
+    ranks, ping_pong = np.empty(n, np.int32), np.empty(2 * n, np.uint64)
+    _radix_ranks(importance.view(np.uint32), ping_pong[:n], ping_pong[n:], ranks)
+    expected = np.empty(n, np.int64)
+    expected[np.argsort(-importance.astype(np.float64), kind="stable")] = np.arange(n)
+    assert ranks.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("active", "active")])
+def test_openmp_threads_sleep_after_parallel_loops_unless_the_environment_says(given, expected):
+    """Importing the package, as anything must before its parallel loops run, sets the default libgomp reads
+    when numba starts its threads; an operator's value stays."""
+    env = {name: value for name, value in os.environ.items() if name != "OMP_WAIT_POLICY"}
+    if given is not None:
+        env["OMP_WAIT_POLICY"] = given
+    code = ("import os\nfrom shared.splat.convert import pack_splats\n"
+            "assert 'libgomp' not in open('/proc/self/maps').read()\nprint(os.environ['OMP_WAIT_POLICY'])")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == expected
 
 
 def ply_with_header(path: Path, header: str, vertices: int) -> Path:

@@ -6,10 +6,10 @@ the order is by importance (volume x opacity), descending.
 
 One compiled pass over the memory-mapped rows (numba, parallel over chunks of rows) packs every
 record and computes its importance and the scene's bounds; an LSD radix sort on the importance's
-float bits orders them (exact: non-negative floats order as their bit patterns do; numpy's
-argsort was a third of the vectorised numpy version this replaces); a parallel scatter of the
-32-byte records (as 64-bit words) to their ranks reorders them. The input's pages dominate: every 248-byte row is
-read, though a ``.splat`` needs 56 of its bytes."""
+float bits ranks them (exact: non-negative floats order as their bit patterns do; numpy's argsort
+was a third of the vectorised numpy version this replaces); a parallel scatter of the 32-byte
+records (as 64-bit words) to their ranks reorders them. The packing pass dominates, by its arithmetic (four
+``expf`` calls a splat) more than by reading the 248-byte rows, of which a ``.splat`` needs 56 bytes."""
 
 from __future__ import annotations
 
@@ -42,7 +42,8 @@ def _pack(rows, columns, chunks, packed, importance, low, high):
     Float32 arithmetic throughout (what the record stores; one rounding of exp's correctly rounded
     result), the 14 column numbers a tuple (registers, not memory the record's byte stores might
     alias, so nothing is reloaded per splat), bounds kept in registers until the chunk ends, and the
-    colour and rotation bytes stored as one 32-bit word each."""
+    colour and rotation bytes stored as one 32-bit word each. Row and column numbers are unsigned: numba
+    adds a negative-index wraparound to every array index it cannot prove non-negative."""
     n = rows.shape[0]
     floats = packed.view(np.float32)
     words = packed.view(np.uint32)
@@ -51,7 +52,8 @@ def _pack(rows, columns, chunks, packed, importance, low, high):
     for chunk in numba.prange(chunks):
         lx = ly = lz = np.float32(np.inf)
         hx = hy = hz = np.float32(-np.inf)
-        for i in range(chunk * size, min(n, (chunk + 1) * size)):
+        for splat in range(chunk * size, min(n, (chunk + 1) * size)):
+            i = np.uint64(splat)
             row = rows[i]
             x, y, z = row[columns[0]], row[columns[1]], row[columns[2]]
             lx, ly, lz = min(lx, x), min(ly, y), min(lz, z)
@@ -79,72 +81,97 @@ def _pack(rows, columns, chunks, packed, importance, low, high):
 
 
 @numba.njit(cache=True)
-def _radix_order(keys):
-    """Stable ascending argsort of uint32 keys: an LSD radix sort, RADIX_BITS bits a pass, that carries the
-    keys with their (int32) indices so that every pass reads sequentially. Every pass's histogram is
-    counted in one read of the keys first, and a pass whose digit is the same for every key is skipped.
-    Shifts and masks stay uint32: mixed with signed integers, numba computes bucket numbers in floating
-    point, several times slower."""
-    n = keys.shape[0]
+def _radix_ranks(importance_bits, ping, pong, ranks):
+    """``ranks[i]``: where splat ``i`` goes when the splats are ordered by descending importance (ties in
+    file order), from the importances' float32 bits. An LSD radix sort, RADIX_BITS bits a pass, of
+    inverted key and index packed in one 64-bit word (one stream written per bucket, not two), through
+    ``ping`` and ``pong`` ((n,) uint64); the last pass writes each splat's rank (int32: under 2**31 splats)
+    instead of moving it.
+
+    Inverted, the bits of non-negative floats order ascending as their values order descending. Every
+    pass's histogram is counted in one read of the keys first, and a pass whose digit is the same for
+    every key is skipped. Shifts and masks stay unsigned: mixed with signed integers, numba computes
+    bucket numbers in floating point, several times slower."""
+    n = importance_bits.shape[0]
     passes, buckets = 32 // RADIX_BITS, 1 << RADIX_BITS
-    mask = np.uint32(buckets - 1)
+    mask = np.uint64(buckets - 1)
     starts = np.zeros((passes, buckets + 1), np.int64)
     for i in range(n):
+        key = np.uint64(~importance_bits[i])
         for p in range(passes):
-            starts[p, np.int64((keys[i] >> np.uint32(p * RADIX_BITS)) & mask) + 1] += 1
-    current, index = keys.copy(), np.arange(n).astype(np.int32)
-    next_keys, next_index = np.empty_like(current), np.empty_like(index)
-    for p in range(passes):
-        if starts[p].max() == n:
-            continue
+            starts[p, np.int64((key >> np.uint64(p * RADIX_BITS)) & mask) + 1] += 1
+    active = [p for p in range(passes) if starts[p].max() != n]
+    if not active:  # every key the same (or no splats): the file's order is the order
+        for i in range(n):
+            ranks[i] = i
+        return
+    for p in active:
         for b in range(buckets):
             starts[p, b + 1] += starts[p, b]
-        shift = np.uint32(p * RADIX_BITS)
+    low = np.uint64(0xFFFFFFFF)
+    source, target = ping, pong
+    for i in range(n):  # the first pass reads the keys and numbers them
+        source[i] = (np.uint64(~importance_bits[i]) << np.uint64(32)) | np.uint64(i)
+    for p in active[:-1]:
+        shift = np.uint64(32 + p * RADIX_BITS)
         for i in range(n):
-            b = np.int64((current[i] >> shift) & mask)
+            word = source[i]
+            b = np.int64((word >> shift) & mask)
             j = starts[p, b]
-            next_keys[j] = current[i]
-            next_index[j] = index[i]
+            target[j] = word
             starts[p, b] = j + 1
-        current, next_keys = next_keys, current
-        index, next_index = next_index, index
-    return index
+        source, target = target, source
+    p = active[-1]
+    shift = np.uint64(32 + p * RADIX_BITS)
+    for i in range(n):
+        word = source[i]
+        b = np.int64((word >> shift) & mask)
+        j = starts[p, b]
+        ranks[np.int64(word & low)] = j
+        starts[p, b] = j + 1
 
 
 @numba.njit(cache=True, parallel=True)
-def _reorder(packed, order, chunks, records):
-    """``records[j] = packed[order[j]]`` for rows of 64-bit words, parallel over chunks: through the rank
-    of each row (``order``'s inverse), so the rows are read in order and written scattered (a scattered
-    write does not stall the loop the way a scattered read does)."""
-    n = order.shape[0]
+def _scatter(packed, ranks, chunks, records):
+    """``records[ranks[i]] = packed[i]`` for records of four 64-bit words, parallel over chunks: the records
+    are read in order and written scattered (a scattered write does not stall the loop the way a
+    scattered read does). The four words are copied one by one and indexed unsigned (no wraparound
+    code), not in a loop over a length numba only knows at run time."""
+    n = ranks.shape[0]
     size = (n + chunks - 1) // chunks
-    rank = np.empty(n, np.int32)
     for chunk in numba.prange(chunks):
-        for j in range(chunk * size, min(n, (chunk + 1) * size)):
-            rank[order[j]] = j
-    for chunk in numba.prange(chunks):
-        for i in range(chunk * size, min(n, (chunk + 1) * size)):
-            at = rank[i]
-            for word in range(packed.shape[1]):
-                records[at, word] = packed[i, word]
+        for splat in range(chunk * size, min(n, (chunk + 1) * size)):
+            i = np.uint64(splat)
+            at = np.uint64(ranks[i])
+            records[at, 0], records[at, 1] = packed[i, 0], packed[i, 1]
+            records[at, 2], records[at, 3] = packed[i, 2], packed[i, 3]
 
 
 def pack_splats(vertices: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
-    """The sorted ``.splat`` records ((n, 32) bytes) of validated PLY vertices, and their count and bounds."""
+    """The sorted ``.splat`` records ((n, 32) bytes) of validated PLY vertices, and their count and bounds.
+
+    Every temporary is a slice of one numpy allocation: numpy asks the kernel for transparent huge pages
+    on allocations of 4 MiB or more, and every fresh page costs a page fault on first touch, so arrays
+    allocated inside numba, or numpy's under 4 MiB (1M splats' int32 ranks), pay one fault per 4 KiB
+    instead of one per 2 MiB (docs/benchmarks.md has the cost). The sort's two buffers borrow the
+    records' space, which the scatter fills only after the sort. The records returned are a view of that
+    allocation, which stays alive as long as they do."""
     names = list(vertices.dtype.names or ())
     n = len(vertices)
     rows = np.ndarray((n, len(names)), "<f4", buffer=vertices)
-    columns = tuple(names.index(name) for name in FIELDS)
+    columns = tuple(np.uint64(names.index(name)) for name in FIELDS)
     chunks = 4 * numba.get_num_threads()
-    packed = np.empty((n, SPLAT_BYTES), np.uint8)
-    importance = np.empty(n, np.float32)
+    work = np.empty(n * (2 * SPLAT_BYTES + 8), np.uint8)
+    records = work[:n * SPLAT_BYTES].reshape(n, SPLAT_BYTES)
+    packed = work[n * SPLAT_BYTES:2 * n * SPLAT_BYTES].reshape(n, SPLAT_BYTES)
+    importance = work[2 * n * SPLAT_BYTES:(2 * SPLAT_BYTES + 4) * n].view(np.float32)
+    ranks = work[(2 * SPLAT_BYTES + 4) * n:].view(np.int32)
+    ping_pong = records.reshape(-1).view(np.uint64)  # 4n words, of which the sort uses 2n
     low = np.full((chunks, 3), np.inf, np.float32)
     high = np.full((chunks, 3), -np.inf, np.float32)
     _pack(rows, columns, chunks, packed, importance, low, high)
-    # Non-negative floats order as their bit patterns do; inverted, ascending keys put the largest first.
-    order = _radix_order(~importance.view(np.uint32))
-    records = np.empty((n, SPLAT_BYTES), np.uint8)
-    _reorder(packed.view(np.uint64), order, chunks, records.view(np.uint64))
+    _radix_ranks(importance.view(np.uint32), ping_pong[:n], ping_pong[n:2 * n], ranks)
+    _scatter(packed.view(np.uint64), ranks, chunks, records.view(np.uint64))
     return records, {"splats": n, "bounds": {"min": low.min(axis=0).tolist(), "max": high.max(axis=0).tolist()}}
 
 
