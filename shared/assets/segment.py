@@ -8,8 +8,12 @@ pixels whose colour the border does not explain stand out as the probable subjec
 reaches an edge is looked for again with that side of the border left out). Every mask is then
 cleaned the same way: the largest part kept, holes filled, the edge feathered.
 
-GrabCut runs on a small copy (its cost grows with the pixel count and a few hundred pixels across
-are enough to find an outline); the mask is then brought back to working size, smoothed on the way.
+The saliency model and GrabCut's starting labels are worked out on a small copy (a few hundred pixels
+across are enough to tell where the subject is, and their morphology is sized in its pixels); GrabCut
+itself runs on a copy twice as large, from those labels enlarged: its smoothness term charges every
+pixel of outline, so a part only a few pixels wide (a leg, a tail) costs more in outline than it
+gains in colour and is cut off at the smaller size, where at the larger it is kept. The mask is then
+brought back to working size, smoothed on the way.
 A picture where nothing stands out (a plain field, noise, a background the border cannot model)
 raises ``NoSubject`` with the reason, rather than handing on the whole frame as the object.
 """
@@ -22,7 +26,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-GRABCUT_SIDE = 400  # GrabCut works on a copy this many pixels along its longer side
+SALIENCY_SIDE = 400  # the saliency model and GrabCut's starting labels: a copy this many pixels along its longer side
+GRABCUT_SIDE = 800  # GrabCut works on a copy this many pixels along its longer side (thin parts survive it)
 GRABCUT_ITERATIONS = 5
 BORDER_FRACTION = 0.02  # the ring of the picture taken for sure background, as a share of the longer side
 BORDER_CLUSTERS = 8  # colours of the background model drawn from the border ring
@@ -60,10 +65,11 @@ def has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
-def _small(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """The picture shrunk for GrabCut, and the factor from working pixels to its pixels."""
+def _small(rgb: np.ndarray, side: int = GRABCUT_SIDE) -> tuple[np.ndarray, float]:
+    """The picture shrunk to at most ``side`` pixels along its longer side (GrabCut's by default), and the
+    factor from working pixels to its pixels."""
     height, width = rgb.shape[:2]
-    factor = min(1.0, GRABCUT_SIDE / max(height, width))
+    factor = min(1.0, side / max(height, width))
     if factor >= 1.0:
         return np.ascontiguousarray(rgb), 1.0
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
@@ -217,17 +223,27 @@ def _touching(mask: np.ndarray, width: int) -> list[str]:
     return [side for side, touched in sides.items() if touched]
 
 
-def _candidate(small: np.ndarray, distances: np.ndarray, sides_free: int, width: int) -> np.ndarray:
-    """GrabCut's subject when it may reach ``sides_free`` sides of the picture. With none, a pixel stands
-    out when the whole ring (``distances[0]``) lacks its colour; else unless more than ``sides_free`` of
-    the four sides (``distances[1:]``) show it."""
+def _enlarged(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A label map (cv2.GC_* values) brought to ``shape`` (rows, columns), each pixel taking its nearest label."""
+    if labels.shape == shape:
+        return labels
+    return np.asarray(Image.fromarray(labels).resize((shape[1], shape[0]), Image.Resampling.NEAREST))
+
+
+def _candidate(small: np.ndarray, coarse: np.ndarray, distances: np.ndarray, sides_free: int,
+               width: int) -> np.ndarray:
+    """GrabCut's subject (on ``small``) when it may reach ``sides_free`` sides of the picture, from labels
+    worked out on ``coarse`` (``distances`` and ``width`` are in its pixels). With no side free, a pixel
+    stands out when the whole ring (``distances[0]``) lacks its colour; else unless more than
+    ``sides_free`` of the four sides (``distances[1:]``) show it."""
     standing_out = distances[0] if sides_free == 0 else np.sort(distances[1:], axis=0)[sides_free]
     salient = standing_out > SALIENT
-    ring = _ring(small.shape[:2], width)
+    ring = _ring(coarse.shape[:2], width)
     if (salient & ~ring).mean() < MIN_SALIENT_FRACTION:
         raise NoSubject("nothing in the picture stands out from the colours at its border "
                         "(give a mask or a box in options.segment)")
-    return clean(grabcut(small, initial_labels(standing_out, ring & ~salient)))
+    labels = _enlarged(initial_labels(standing_out, ring & ~salient), small.shape[:2])
+    return clean(grabcut(small, labels))
 
 
 def _framed(small: np.ndarray, inset: float = FRAME_INSET) -> np.ndarray:
@@ -250,13 +266,15 @@ def automatic(rgb: np.ndarray) -> Segmentation:
     if float(rgb.reshape(-1, 3).std(axis=0).max()) < PLAIN_STD:
         raise NoSubject("the picture is one plain colour: there is no subject to cut out")
     small, _ = _small(rgb)
+    coarse, _ = _small(rgb, SALIENCY_SIDE)
+    coarse_width = max(2, round(BORDER_FRACTION * max(coarse.shape[:2])))
+    distances = border_distances(coarse, [_ring(coarse.shape[:2], coarse_width),
+                                          *_sides(coarse.shape[:2], coarse_width)])
     width = max(2, round(BORDER_FRACTION * max(small.shape[:2])))
-    ring = _ring(small.shape[:2], width)
-    distances = border_distances(small, [ring, *_sides(small.shape[:2], width)])
     found, reasons = [], []
     for sides_free in range(3):
         try:
-            mask = _candidate(small, distances, sides_free, width)
+            mask = _candidate(small, coarse, distances, sides_free, coarse_width)
             found.append((_checked(small, mask, "automatic segmentation"), mask))
         except NoSubject as why:
             reasons.append(str(why))
