@@ -219,6 +219,20 @@ def test_a_horse_keeps_its_thin_legs_on_gravel():
     assert iou(found, horse.mask) >= 0.85
 
 
+def test_a_suit_the_colour_of_the_saucer_beside_it_is_kept_with_the_head():
+    """Only the astronaut's head stands out from a café table whose saucer is her suit's orange: the first
+    cut reaches into the suit, and the second, started from it, takes the rest."""
+    from shared.assets.segment import automatic
+
+    astronaut = composite(115, 1024)  # the astronaut under a rounded square, on the coffee photo
+    found = automatic(np.asarray(astronaut.image)).alpha >= 0.5
+    lower = astronaut.mask.copy()
+    rows = np.flatnonzero(astronaut.mask.any(axis=1))
+    lower[: rows[0] + len(rows) // 2] = False  # the lower half of the outline: the suit
+    assert (found & lower).sum() >= 0.9 * lower.sum()
+    assert iou(found, astronaut.mask) >= 0.9
+
+
 def test_photos_without_cameras_fall_back_to_the_clearest_one_and_say_so(tmp_path):
     pictures = [composite(0, SIZE), composite(5, SIZE)]
     job = run_all(photo_job(tmp_path, [p.image for p in pictures]))

@@ -8,11 +8,12 @@ pixels whose colour the border does not explain stand out as the probable subjec
 reaches an edge is looked for again with that side of the border left out). Every mask is then
 cleaned the same way: the largest part kept, holes filled, the edge feathered.
 
-The saliency model and GrabCut's starting labels are worked out on a small copy (a few hundred pixels
-across are enough to tell where the subject is, and their morphology is sized in its pixels); GrabCut
-itself runs on a copy twice as large, from those labels enlarged: its smoothness term charges every
-pixel of outline, so a part only a few pixels wide (a leg, a tail) costs more in outline than it
-gains in colour and is cut off at the smaller size, where at the larger it is kept. The mask is then
+The saliency model, GrabCut's starting labels and a first cut are worked out on a small copy (a few
+hundred pixels across are enough to tell where the subject is, and the morphology is sized in its
+pixels). The final cut runs on a copy twice as large, started from the first cut's subject inside
+the same box: its colour model then holds the parts the first cut grew into (not only what stood
+out), and at that size a part a few pixels wide (a leg, a tail) is kept, where at the smaller one
+GrabCut's smoothness term, which charges every pixel of outline, cuts it off. The mask is then
 brought back to working size, smoothed on the way.
 A picture where nothing stands out (a plain field, noise, a background the border cannot model)
 raises ``NoSubject`` with the reason, rather than handing on the whole frame as the object.
@@ -26,8 +27,8 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-SALIENCY_SIDE = 400  # the saliency model and GrabCut's starting labels: a copy this many pixels along its longer side
-GRABCUT_SIDE = 800  # GrabCut works on a copy this many pixels along its longer side (thin parts survive it)
+SALIENCY_SIDE = 400  # saliency, starting labels and the first cut: a copy this many pixels along its longer side
+GRABCUT_SIDE = 800  # the final cut (and a box's) works on a copy this many pixels along its longer side
 GRABCUT_ITERATIONS = 5
 BORDER_FRACTION = 0.02  # the ring of the picture taken for sure background, as a share of the longer side
 BORDER_CLUSTERS = 8  # colours of the background model drawn from the border ring
@@ -202,6 +203,21 @@ def initial_labels(standing_out: np.ndarray, ring: np.ndarray) -> np.ndarray:
     return labels
 
 
+def from_first_cut(labels: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """GrabCut's labels for a second cut: the first cut's subject probable subject, the rest of the first
+    labels' box probable background, their sure background kept.
+
+    The first cut grows the subject from what stood out into parts whose colours the border also
+    shows (an orange suit beside an orange saucer); started from all of it, the second cut's colour
+    model of the subject holds those colours too, and takes the rest of such parts.
+    """
+    import cv2
+
+    relabelled = np.where(labels == cv2.GC_BGD, cv2.GC_BGD, cv2.GC_PR_BGD).astype(np.uint8)
+    relabelled[first] = cv2.GC_PR_FGD
+    return relabelled
+
+
 def _checked(rgb: np.ndarray, mask: np.ndarray, how: str) -> dict[str, float | bool | str]:
     """Facts about a found mask; ``NoSubject`` when it is no subject (too small, the frame, or not separated)."""
     coverage = float(mask.mean())
@@ -232,18 +248,20 @@ def _enlarged(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 
 def _candidate(small: np.ndarray, coarse: np.ndarray, distances: np.ndarray, sides_free: int,
                width: int) -> np.ndarray:
-    """GrabCut's subject (on ``small``) when it may reach ``sides_free`` sides of the picture, from labels
-    worked out on ``coarse`` (``distances`` and ``width`` are in its pixels). With no side free, a pixel
-    stands out when the whole ring (``distances[0]``) lacks its colour; else unless more than
-    ``sides_free`` of the four sides (``distances[1:]``) show it."""
+    """GrabCut's subject (on ``small``) when it may reach ``sides_free`` sides of the picture: a first cut on
+    ``coarse`` (``distances`` and ``width`` are in its pixels) from the saliency labels, then the final
+    cut on ``small`` from the first. With no side free, a pixel stands out when the whole ring
+    (``distances[0]``) lacks its colour; else unless more than ``sides_free`` of the four sides
+    (``distances[1:]``) show it."""
     standing_out = distances[0] if sides_free == 0 else np.sort(distances[1:], axis=0)[sides_free]
     salient = standing_out > SALIENT
     ring = _ring(coarse.shape[:2], width)
     if (salient & ~ring).mean() < MIN_SALIENT_FRACTION:
         raise NoSubject("nothing in the picture stands out from the colours at its border "
                         "(give a mask or a box in options.segment)")
-    labels = _enlarged(initial_labels(standing_out, ring & ~salient), small.shape[:2])
-    return clean(grabcut(small, labels))
+    labels = initial_labels(standing_out, ring & ~salient)
+    first = clean(grabcut(coarse, labels))
+    return clean(grabcut(small, _enlarged(from_first_cut(labels, first), small.shape[:2])))
 
 
 def _framed(small: np.ndarray, inset: float = FRAME_INSET) -> np.ndarray:
