@@ -233,6 +233,17 @@ def test_a_suit_the_colour_of_the_saucer_beside_it_is_kept_with_the_head():
     assert iou(found, astronaut.mask) >= 0.9
 
 
+def test_a_close_up_whose_first_cuts_find_little_is_cut_from_the_whole_frame():
+    """The cat's face fills scikit-image's photo: the all-round cut finds nothing to start a final cut from,
+    the cuts with free sides find a part of the face, and the whole frame is cut instead, with a note."""
+    from shared.assets.segment import automatic
+
+    found = automatic(photo("chelsea"))
+    assert found.method == "grabcut" and found.facts["touches_border"] is True
+    assert 0.2 < float((found.alpha >= 0.5).mean()) < 0.6
+    assert any("fill the frame" in note for note in found.notes)
+
+
 def test_photos_without_cameras_fall_back_to_the_clearest_one_and_say_so(tmp_path):
     pictures = [composite(0, SIZE), composite(5, SIZE)]
     job = run_all(photo_job(tmp_path, [p.image for p in pictures]))
