@@ -206,6 +206,44 @@ def test_a_subject_reaching_every_border_gives_a_noted_model_not_the_frame(tmp_p
     assert job.record["details"]["segmentation"][0]["touches_border"] is True
 
 
+def test_a_horse_keeps_its_thin_legs_on_gravel():
+    """At 1024 px the legs of the horse outline are a few pixels wide on GrabCut's copy: the cut keeps them."""
+    from shared.assets.segment import automatic
+
+    horse = composite(2, 1024)  # the cat's coat under the horse outline, on gravel
+    found = automatic(np.asarray(horse.image)).alpha >= 0.5
+    rows = np.flatnonzero(horse.mask.any(axis=1))
+    legs = horse.mask.copy()
+    legs[: rows[0] + int(0.7 * len(rows))] = False  # the lowest 30 % of the outline: the legs alone
+    assert (found & legs).sum() >= 0.8 * legs.sum()
+    assert iou(found, horse.mask) >= 0.85
+
+
+def test_a_suit_the_colour_of_the_saucer_beside_it_is_kept_with_the_head():
+    """Only the astronaut's head stands out from a café table whose saucer is her suit's orange: the first
+    cut reaches into the suit, and the second, started from it, takes the rest."""
+    from shared.assets.segment import automatic
+
+    astronaut = composite(115, 1024)  # the astronaut under a rounded square, on the coffee photo
+    found = automatic(np.asarray(astronaut.image)).alpha >= 0.5
+    lower = astronaut.mask.copy()
+    rows = np.flatnonzero(astronaut.mask.any(axis=1))
+    lower[: rows[0] + len(rows) // 2] = False  # the lower half of the outline: the suit
+    assert (found & lower).sum() >= 0.9 * lower.sum()
+    assert iou(found, astronaut.mask) >= 0.9
+
+
+def test_a_close_up_whose_first_cuts_find_little_is_cut_from_the_whole_frame():
+    """The cat's face fills scikit-image's photo: the all-round cut finds nothing to start a final cut from,
+    the cuts with free sides find a part of the face, and the whole frame is cut instead, with a note."""
+    from shared.assets.segment import automatic
+
+    found = automatic(photo("chelsea"))
+    assert found.method == "grabcut" and found.facts["touches_border"] is True
+    assert 0.2 < float((found.alpha >= 0.5).mean()) < 0.6
+    assert any("fill the frame" in note for note in found.notes)
+
+
 def test_photos_without_cameras_fall_back_to_the_clearest_one_and_say_so(tmp_path):
     pictures = [composite(0, SIZE), composite(5, SIZE)]
     job = run_all(photo_job(tmp_path, [p.image for p in pictures]))

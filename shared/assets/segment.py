@@ -8,8 +8,14 @@ pixels whose colour the border does not explain stand out as the probable subjec
 reaches an edge is looked for again with that side of the border left out). Every mask is then
 cleaned the same way: the largest part kept, holes filled, the edge feathered.
 
-GrabCut runs on a small copy (its cost grows with the pixel count and a few hundred pixels across
-are enough to find an outline); the mask is then brought back to working size, smoothed on the way.
+The saliency model, GrabCut's starting labels and a first cut are worked out on a small copy (a few
+hundred pixels across are enough to tell where the subject is, and the morphology is sized in its
+pixels). The final cut runs on a copy twice as large, started from the first cut's subject inside
+the same box: its colour model then holds the parts the first cut grew into (not only what stood
+out), and at that size a part a few pixels wide (a leg, a tail) is kept, where at the smaller one
+GrabCut's smoothness term, which charges every pixel of outline, cuts it off. Cuts from a rectangle (a
+box the request gives, the whole frame) stay on the small copy: their cost grows fastest with size.
+The mask is then brought back to working size, smoothed on the way.
 A picture where nothing stands out (a plain field, noise, a background the border cannot model)
 raises ``NoSubject`` with the reason, rather than handing on the whole frame as the object.
 """
@@ -22,7 +28,11 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
-GRABCUT_SIDE = 400  # GrabCut works on a copy this many pixels along its longer side
+# Copies the work is done on, by their longer side in pixels. The coarse one serves the saliency model, the
+# starting labels, the first cut and the rectangle cuts (a box, the whole frame: GrabCut's cost grows
+# fastest there); the final cut of the automatic path runs on the fine one.
+COARSE_SIDE = 400
+FINE_SIDE = 800
 GRABCUT_ITERATIONS = 5
 BORDER_FRACTION = 0.02  # the ring of the picture taken for sure background, as a share of the longer side
 BORDER_CLUSTERS = 8  # colours of the background model drawn from the border ring
@@ -60,10 +70,11 @@ def has_alpha(image: Image.Image) -> bool:
     return image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
 
 
-def _small(rgb: np.ndarray) -> tuple[np.ndarray, float]:
-    """The picture shrunk for GrabCut, and the factor from working pixels to its pixels."""
+def _small(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """The picture shrunk to at most ``side`` pixels along its longer side, and the factor from working
+    pixels to its pixels."""
     height, width = rgb.shape[:2]
-    factor = min(1.0, GRABCUT_SIDE / max(height, width))
+    factor = min(1.0, side / max(height, width))
     if factor >= 1.0:
         return np.ascontiguousarray(rgb), 1.0
     size = (max(1, round(width * factor)), max(1, round(height * factor)))
@@ -196,6 +207,21 @@ def initial_labels(standing_out: np.ndarray, ring: np.ndarray) -> np.ndarray:
     return labels
 
 
+def from_first_cut(labels: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """GrabCut's labels for a second cut: the first cut's subject probable subject, the rest of the first
+    labels' box probable background, their sure background kept.
+
+    The first cut grows the subject from what stood out into parts whose colours the border also
+    shows (an orange suit beside an orange saucer); started from all of it, the second cut's colour
+    model of the subject holds those colours too, and takes the rest of such parts.
+    """
+    import cv2
+
+    relabelled = np.where(labels == cv2.GC_BGD, cv2.GC_BGD, cv2.GC_PR_BGD).astype(np.uint8)
+    relabelled[first] = cv2.GC_PR_FGD
+    return relabelled
+
+
 def _checked(rgb: np.ndarray, mask: np.ndarray, how: str) -> dict[str, float | bool | str]:
     """Facts about a found mask; ``NoSubject`` when it is no subject (too small, the frame, or not separated)."""
     coverage = float(mask.mean())
@@ -217,17 +243,33 @@ def _touching(mask: np.ndarray, width: int) -> list[str]:
     return [side for side, touched in sides.items() if touched]
 
 
-def _candidate(small: np.ndarray, distances: np.ndarray, sides_free: int, width: int) -> np.ndarray:
-    """GrabCut's subject when it may reach ``sides_free`` sides of the picture. With none, a pixel stands
-    out when the whole ring (``distances[0]``) lacks its colour; else unless more than ``sides_free`` of
-    the four sides (``distances[1:]``) show it."""
+def _enlarged(labels: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A label map (cv2.GC_* values) or a 0/1 mask, as uint8, brought to ``shape`` (rows, columns), each pixel
+    taking its nearest value."""
+    if labels.shape == shape:
+        return labels
+    return np.asarray(Image.fromarray(labels).resize((shape[1], shape[0]), Image.Resampling.NEAREST))
+
+
+def _first_cut(coarse: np.ndarray, distances: np.ndarray, sides_free: int,
+               width: int) -> tuple[np.ndarray, np.ndarray]:
+    """GrabCut's starting labels and its subject on ``coarse`` (``distances`` and ``width`` in its pixels)
+    when the subject may reach ``sides_free`` sides of the picture. With no side free, a pixel stands out
+    when the whole ring (``distances[0]``) lacks its colour; else unless more than ``sides_free`` of the
+    four sides (``distances[1:]``) show it."""
     standing_out = distances[0] if sides_free == 0 else np.sort(distances[1:], axis=0)[sides_free]
     salient = standing_out > SALIENT
-    ring = _ring(small.shape[:2], width)
+    ring = _ring(coarse.shape[:2], width)
     if (salient & ~ring).mean() < MIN_SALIENT_FRACTION:
         raise NoSubject("nothing in the picture stands out from the colours at its border "
                         "(give a mask or a box in options.segment)")
-    return clean(grabcut(small, initial_labels(standing_out, ring & ~salient)))
+    labels = initial_labels(standing_out, ring & ~salient)
+    return labels, clean(grabcut(coarse, labels))
+
+
+def _final_cut(small: np.ndarray, labels: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """GrabCut's subject on ``small``, started from the first cut (``labels`` and ``first``, on the coarse copy)."""
+    return clean(grabcut(small, _enlarged(from_first_cut(labels, first), small.shape[:2])))
 
 
 def _framed(small: np.ndarray, inset: float = FRAME_INSET) -> np.ndarray:
@@ -246,18 +288,22 @@ def automatic(rgb: np.ndarray) -> Segmentation:
     then is often only a part of a subject filling the frame (a cat's eye and nose, a suit without its
     head), so GrabCut from the whole frame is tried too, and kept (with a note) when it holds most of
     that part. Where nothing stands out under any model, there is no subject (grass, gravel, noise).
+    These choices are made on the first cuts, on the coarse copy; only the one chosen is cut again on
+    the fine copy (the final cut costs the most).
     """
     if float(rgb.reshape(-1, 3).std(axis=0).max()) < PLAIN_STD:
         raise NoSubject("the picture is one plain colour: there is no subject to cut out")
-    small, _ = _small(rgb)
+    small, _ = _small(rgb, FINE_SIDE)
+    coarse, _ = _small(rgb, COARSE_SIDE)
+    coarse_width = max(2, round(BORDER_FRACTION * max(coarse.shape[:2])))
+    distances = border_distances(coarse, [_ring(coarse.shape[:2], coarse_width),
+                                          *_sides(coarse.shape[:2], coarse_width)])
     width = max(2, round(BORDER_FRACTION * max(small.shape[:2])))
-    ring = _ring(small.shape[:2], width)
-    distances = border_distances(small, [ring, *_sides(small.shape[:2], width)])
     found, reasons = [], []
     for sides_free in range(3):
         try:
-            mask = _candidate(small, distances, sides_free, width)
-            found.append((_checked(small, mask, "automatic segmentation"), mask))
+            labels, first = _first_cut(coarse, distances, sides_free, coarse_width)
+            found.append((_checked(coarse, first, "automatic segmentation"), labels, first))
         except NoSubject as why:
             reasons.append(str(why))
             continue
@@ -265,28 +311,40 @@ def automatic(rgb: np.ndarray) -> Segmentation:
             break
     if not found:
         raise NoSubject(reasons[0])
-    facts, mask = found[-1] if found[-1][0]["coverage"] >= SIZEABLE else max(found, key=lambda f: f[0]["coverage"])
-    touched = _touching(mask, width)
-    notes = [f"the subject reaches the picture's {', '.join(touched)} edge(s): it may be cut off there"
-             ] if touched else []
+    _, labels, first = found[-1] if found[-1][0]["coverage"] >= SIZEABLE else max(found, key=lambda f: f[0]["coverage"])
+    framed = None
     if len(found) > 1 or reasons:  # the all-round border model found no sizeable subject: it may fill the frame
-        framed = _framed(small)
-        if (framed & mask).sum() >= FRAME_HOLDS * mask.sum():
+        whole = _framed(coarse)
+        if (whole & first).sum() >= FRAME_HOLDS * first.sum():
             try:
-                facts, mask = _checked(small, framed, "GrabCut from the whole frame"), framed
-                touched = ["every"]
-                notes = ["the picture's border shows the subject's own colours, so the subject was taken to fill "
-                         "the frame and cut from the whole picture: it may be cut off at the picture's edges, "
-                         "or hold some background (a box in options.segment says where it is)"]
+                _checked(coarse, whole, "GrabCut from the whole frame")
+                framed = whole
             except NoSubject:
                 pass  # the part that stood out is all there is to go on
+    if framed is not None:
+        mask = _enlarged(framed.astype(np.uint8), small.shape[:2]).astype(bool)
+        touched = ["every"]
+        notes = ["the picture's border shows the subject's own colours, so the subject was taken to fill "
+                 "the frame and cut from the whole picture: it may be cut off at the picture's edges, "
+                 "or hold some background (a box in options.segment says where it is)"]
+        facts = _checked(small, mask, "GrabCut from the whole frame")
+    else:
+        mask = _final_cut(small, labels, first)
+        try:
+            facts = _checked(small, mask, "automatic segmentation")
+        except NoSubject:  # the final cut lost what the first one found: the first is kept
+            mask = _enlarged(first.astype(np.uint8), small.shape[:2]).astype(bool)
+            facts = _checked(small, mask, "automatic segmentation")
+        touched = _touching(mask, width)
+        notes = [f"the subject reaches the picture's {', '.join(touched)} edge(s): it may be cut off there"
+                 ] if touched else []
     facts["touches_border"] = bool(touched)
     return Segmentation(feathered(mask, (rgb.shape[1], rgb.shape[0])), "grabcut", notes, facts)
 
 
 def in_box(rgb: np.ndarray, box: tuple[float, float, float, float]) -> Segmentation:
     """The subject inside a box the request gives (working pixels: left, top, right, bottom): GrabCut from it."""
-    small, factor = _small(rgb)
+    small, factor = _small(rgb, COARSE_SIDE)
     height, width = small.shape[:2]
     left, top = max(0, int(box[0] * factor)), max(0, int(box[1] * factor))
     right, bottom = min(width, int(np.ceil(box[2] * factor))), min(height, int(np.ceil(box[3] * factor)))
