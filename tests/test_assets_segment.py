@@ -219,6 +219,20 @@ def test_a_horse_keeps_its_thin_legs_on_gravel():
     assert iou(found, horse.mask) >= 0.85
 
 
+def test_a_box_around_a_horse_keeps_its_legs():
+    """A box the request gives is cut on a copy fine enough for legs a few pixels wide, not the coarse one."""
+    from shared.assets.segment import in_box
+
+    horse = composite(2, 1024)
+    rows, cols = np.nonzero(horse.mask)
+    found = in_box(np.asarray(horse.image), (cols.min() - 10, rows.min() - 10, cols.max() + 11, rows.max() + 11))
+    legs = horse.mask.copy()
+    legs[: rows.min() + int(0.7 * (rows.max() - rows.min() + 1))] = False
+    assert found.method == "box"
+    assert (found.alpha >= 0.5)[legs].mean() >= 0.8
+    assert iou(found.alpha >= 0.5, horse.mask) >= 0.9
+
+
 def test_a_suit_the_colour_of_the_saucer_beside_it_is_kept_with_the_head():
     """Only the astronaut's head stands out from a café table whose saucer is her suit's orange: the first
     cut reaches into the suit, and the second, started from it, takes the rest."""

@@ -13,9 +13,10 @@ hundred pixels across are enough to tell where the subject is, and the morpholog
 pixels). The final cut runs on a copy twice as large, started from the first cut's subject inside
 the same box: its colour model then holds the parts the first cut grew into (not only what stood
 out), and at that size a part a few pixels wide (a leg, a tail) is kept, where at the smaller one
-GrabCut's smoothness term, which charges every pixel of outline, cuts it off. Cuts from a rectangle (a
-box the request gives, the whole frame) stay on the small copy: their cost grows fastest with size.
-The mask is then brought back to working size, smoothed on the way.
+GrabCut's smoothness term, which charges every pixel of outline, cuts it off. The cut from the whole
+frame stays on the small copy (its cost grows fastest with size); a box the request gives is cut on
+the finest copy, up to the large one, that keeps the box under ``BOX_PIXELS``, so a box around a small
+subject keeps its thin parts too. The mask is then brought back to working size, smoothed on the way.
 A picture where nothing stands out (a plain field, noise, a background the border cannot model)
 raises ``NoSubject`` with the reason, rather than handing on the whole frame as the object.
 """
@@ -29,10 +30,12 @@ from PIL import Image
 from scipy import ndimage
 
 # Copies the work is done on, by their longer side in pixels. The coarse one serves the saliency model, the
-# starting labels, the first cut and the rectangle cuts (a box, the whole frame: GrabCut's cost grows
-# fastest there); the final cut of the automatic path runs on the fine one.
+# starting labels, the first cut and the cut from the whole frame (GrabCut's cost grows fastest there);
+# the final cut of the automatic path runs on the fine one, and a box the request gives is cut on the
+# finest copy, up to the fine one, that keeps the box under BOX_PIXELS.
 COARSE_SIDE = 400
 FINE_SIDE = 800
+BOX_PIXELS = 120_000
 GRABCUT_ITERATIONS = 5
 BORDER_FRACTION = 0.02  # the ring of the picture taken for sure background, as a share of the longer side
 BORDER_CLUSTERS = 8  # colours of the background model drawn from the border ring
@@ -343,8 +346,16 @@ def automatic(rgb: np.ndarray) -> Segmentation:
 
 
 def in_box(rgb: np.ndarray, box: tuple[float, float, float, float]) -> Segmentation:
-    """The subject inside a box the request gives (working pixels: left, top, right, bottom): GrabCut from it."""
-    small, factor = _small(rgb, COARSE_SIDE)
+    """The subject inside a box the request gives (working pixels: left, top, right, bottom): GrabCut from it.
+
+    The cut runs on the finest copy (up to ``FINE_SIDE``) that keeps the box under ``BOX_PIXELS``: thin
+    parts (legs, a handle) survive a fine cut and are lost on a coarse one, and GrabCut's time grows
+    with the pixels it decides, so a box around most of a large picture is cut coarser.
+    """
+    long_side = max(rgb.shape[:2])
+    area = max(box[2] - box[0], 1.0) * max(box[3] - box[1], 1.0)
+    side = round(long_side * min(FINE_SIDE / long_side, float(np.sqrt(BOX_PIXELS / area))))
+    small, factor = _small(rgb, max(side, COARSE_SIDE))
     height, width = small.shape[:2]
     left, top = max(0, int(box[0] * factor)), max(0, int(box[1] * factor))
     right, bottom = min(width, int(np.ceil(box[2] * factor))), min(height, int(np.ceil(box[3] * factor)))
