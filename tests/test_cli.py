@@ -136,6 +136,38 @@ def test_image_and_batch_upload_and_submit_image_to_3d(api_url, tmp_path):
         assert [entry["label"] for entry in json.loads(batch.stdout)] == keys
 
 
+def test_image_takes_a_box_or_a_mask_per_picture(api_url, tmp_path):
+    """``--box`` and ``--mask`` become ``options.segment.pictures``, in the images' order, masks uploaded;
+    a box that is not four numbers, or both for one picture, is a usage error before anything is sent."""
+    from PIL import Image
+
+    photos = []
+    for index in range(3):
+        photos.append(tmp_path / f"photo{index}.png")
+        Image.new("RGB", (64, 48), (200, 40 * index, 40)).save(photos[-1])
+    mask = tmp_path / "mask.png"
+    Image.new("L", (64, 48), 255).save(mask)
+
+    made = mmf(api_url, "image", *map(str, photos), "--box", "4,5,60,40", "--box", "-", "--mask", "-",
+               "--mask", "-", "--mask", str(mask))
+    assert made.stderr.count("uploaded ") == 4, made.stderr  # three photos and the mask
+    if _offers(api_url, "image_to_3d"):
+        assert made.returncode == 0, made.stderr
+        job = httpx.get(f"{api_url}/v1/generations/{job_id_of(made)}").json()
+        box, automatic, masked = job["request"]["options"]["segment"]["pictures"]
+        assert box == {"box": [4.0, 5.0, 60.0, 40.0]} and automatic is None
+        mask_upload = re.search(r"uploaded \S*mask\.png as (\S+)", made.stderr).group(1)
+        assert list(masked) == ["mask"] and mask_upload in masked["mask"]
+    else:
+        assert made.returncode == 2 and "HTTP 422" in made.stderr
+
+    for flags, message in ((["--box", "1,2,3"], "--box wants left,top,right,bottom"),
+                           (["--box", "1,2,3,4", "--mask", str(mask)], "has both a --box and a --mask"),
+                           (["--box", "-", "--box", "-", "--box", "-", "--box", "-"], "at most one --box")):
+        refused = mmf(api_url, "image", *map(str, photos), *flags)
+        assert refused.returncode == 2 and message in refused.stderr and "uploaded" not in refused.stderr
+
+
 def test_splat_uploads_the_video(api_url, tmp_path):
     video = tmp_path / "walk.mp4"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)  # sniffed as MP4; never decoded here

@@ -143,6 +143,12 @@ def build_parser(settings: CliSettings) -> argparse.ArgumentParser:
 
     image = commands.add_parser("image", parents=[common, submit, asset], help="a 3D model from 1-8 photos")
     image.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    image.add_argument("--box", action="append", default=[], metavar="L,T,R,B",
+                       help="a box around an image's subject, in its pixels: the first --box is the first image's, "
+                            "and so on (- leaves one automatic)")
+    image.add_argument("--mask", action="append", default=[], metavar="FILE",
+                       help="a mask picture of an image, white (or opaque) on its subject: the first --mask is the "
+                            "first image's, and so on (- for none)")
     image.set_defaults(run=cmd_image)
 
     splat = commands.add_parser("splat", parents=[common, submit], help="Gaussian splats from a video")
@@ -258,15 +264,56 @@ def _readable(path: Path) -> Path:
     return path
 
 
+def parse_box(text: str) -> list[float] | None:
+    """``left,top,right,bottom`` in the picture's pixels, or ``-`` for none."""
+    if text == "-":
+        return None
+    try:
+        box = [float(value) for value in text.split(",")]
+    except ValueError:
+        box = []
+    if len(box) != 4:
+        raise UsageError(f"--box wants left,top,right,bottom in pixels (or - for none), not {text!r}")
+    return box
+
+
+def subject_hints(api: Api, out: Output, args: argparse.Namespace) -> list[dict[str, Any] | None]:
+    """``options.segment.pictures`` from ``--box`` and ``--mask`` (the n-th of each goes with the n-th image;
+    mask pictures are uploaded like the images); empty when neither is given."""
+    boxes = [parse_box(text) for text in args.box]
+    masks = [None if text == "-" else _readable(Path(text)) for text in args.mask]
+    if len(boxes) > len(args.images) or len(masks) > len(args.images):
+        raise UsageError("give at most one --box and one --mask per image, in the images' order")
+    hints: list[dict[str, Any] | None] = []
+    for number in range(max(len(boxes), len(masks))):
+        box = boxes[number] if number < len(boxes) else None
+        mask = masks[number] if number < len(masks) else None
+        if box is not None and mask is not None:
+            raise UsageError(f"image {number + 1} has both a --box and a --mask: give one")
+        if mask is not None:
+            upload = api.upload(mask)["upload_id"]
+            out.note(f"uploaded {mask} as {upload}")
+            hints.append({"mask": upload})
+        else:
+            hints.append(None if box is None else {"box": box})
+    return hints
+
+
 def cmd_image(api: Api, out: Output, args: argparse.Namespace) -> int:
     if len(args.images) > 8:
         raise UsageError("an image_to_3d job takes at most 8 images")
+    if (args.box or args.mask) and any(text.startswith("segment.") for text in args.option):
+        raise UsageError("--box and --mask set options.segment: leave out --option segment.*")
+    paths = [_readable(path) for path in args.images]
+    hints = subject_hints(api, out, args)
     uploads = []
-    for path in map(_readable, args.images):
+    for path in paths:
         uploads.append(api.upload(path)["upload_id"])
         out.note(f"uploaded {path} as {uploads[-1]}")
     label = ", ".join(path.name for path in args.images)
     body = job_body("image_to_3d", args, images=uploads, **_asset_fields(args))
+    if hints:
+        body.setdefault("options", {})["segment"] = {"pictures": hints}
     return submit_and_report(api, out, args, [(label, body)])
 
 
