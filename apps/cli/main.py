@@ -284,12 +284,13 @@ def subject_hints(api: Api, out: Output, args: argparse.Namespace) -> list[dict[
     masks = [None if text == "-" else _readable(Path(text)) for text in args.mask]
     if len(boxes) > len(args.images) or len(masks) > len(args.images):
         raise UsageError("give at most one --box and one --mask per image, in the images' order")
-    hints: list[dict[str, Any] | None] = []
-    for number in range(max(len(boxes), len(masks))):
-        box = boxes[number] if number < len(boxes) else None
-        mask = masks[number] if number < len(masks) else None
+    count = max(len(boxes), len(masks))
+    boxes, masks = boxes + [None] * (count - len(boxes)), masks + [None] * (count - len(masks))
+    for number, (box, mask) in enumerate(zip(boxes, masks, strict=True)):
         if box is not None and mask is not None:
             raise UsageError(f"image {number + 1} has both a --box and a --mask: give one")
+    hints: list[dict[str, Any] | None] = []
+    for box, mask in zip(boxes, masks, strict=True):
         if mask is not None:
             upload = api.upload(mask)["upload_id"]
             out.note(f"uploaded {mask} as {upload}")
