@@ -168,6 +168,19 @@ def test_image_takes_a_box_or_a_mask_per_picture(api_url, tmp_path):
         assert refused.returncode == 2 and message in refused.stderr and "uploaded" not in refused.stderr
 
 
+def test_object_submits_text_to_3d_with_the_asset_flags(api_url):
+    made = mmf(api_url, "object", "a red mug", "--format", "obj", "--no-texture", "--quality", "high")
+    if _offers(api_url, "text_to_3d"):
+        assert made.returncode == 0, made.stderr
+        request = httpx.get(f"{api_url}/v1/generations/{job_id_of(made)}").json()["request"]
+        assert request["prompt"] == "a red mug" and request["output_format"] == "obj"
+        assert request["with_texture"] is False and request["quality_tier"] == "high"
+    else:
+        assert made.returncode == 2 and "HTTP 422" in made.stderr
+    refused = mmf(api_url, "object", "a red mug", "--format", "gltf")
+    assert refused.returncode == 2 and "invalid choice" in refused.stderr
+
+
 def test_splat_uploads_the_video(api_url, tmp_path):
     video = tmp_path / "walk.mp4"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64)  # sniffed as MP4; never decoded here

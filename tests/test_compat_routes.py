@@ -91,6 +91,24 @@ def test_picture_path_under_the_inputs_folder(client, worker):
     assert body["state"] == "completed", body
 
 
+def test_with_texture_is_taken_and_checked_as_on_v1(client, worker):
+    """``with_texture`` reaches the job (false: a plain material, said in its notes); true for STL is the same
+    422 ``texture_unsupported`` as on /v1/generations."""
+    inputs = get_settings().resolved_inputs_dir
+    inputs.mkdir(parents=True, exist_ok=True)
+    (inputs / "box.png").write_bytes(png_bytes())
+    reply = client.post("/3d/from-image", json={"image_paths": ["box.png"], "output_format": "obj",
+                                                 "with_texture": False})
+    assert reply.status_code == 202, reply.text
+    body, _ = follow(client, reply.json()["job_id"])
+    assert body["state"] == "completed", body
+    job = client.get(f"/v1/generations/{body['job_id']}").json()
+    assert job["request"]["with_texture"] is False
+    assert any("with_texture=false" in note for note in job["notes"])
+    refused = client.post("/3d/generate", json={"prompt": "a mug", "output_format": "stl", "with_texture": True})
+    assert refused.status_code == 422 and refused.json()["code"] == "texture_unsupported"
+
+
 @pytest.mark.parametrize("path", ["../../../etc/passwd", "/etc/passwd", "box/../../x.png"])
 def test_paths_outside_the_inputs_folder_are_422(client, path):
     reply = client.post("/3d/from-image", json={"image_paths": [path]})

@@ -130,6 +130,9 @@ def build_parser(settings: CliSettings) -> argparse.ArgumentParser:
     asset.add_argument("--format", dest="output_format", choices=FORMATS,
                        help="model format (glb by default)")
     asset.add_argument("--quality", dest="quality_tier", choices=["standard", "high"])
+    asset.add_argument("--no-texture", dest="with_texture", action="store_const", const=False,
+                       help="the shape with a plain material, no texture or colours (textured by default "
+                            "wherever the format holds one)")
 
     parser = argparse.ArgumentParser(prog="mmf", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -140,6 +143,10 @@ def build_parser(settings: CliSettings) -> argparse.ArgumentParser:
     env = commands.add_parser("env", parents=[common, submit], help="an environment from a prompt")
     env.add_argument("prompt")
     env.set_defaults(run=cmd_env)
+
+    text = commands.add_parser("object", parents=[common, submit, asset], help="a 3D model from a prompt")
+    text.add_argument("prompt")
+    text.set_defaults(run=cmd_object)
 
     image = commands.add_parser("image", parents=[common, submit, asset], help="a 3D model from 1-8 photos")
     image.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
@@ -254,8 +261,14 @@ def cmd_env(api: Api, out: Output, args: argparse.Namespace) -> int:
     return submit_and_report(api, out, args, [(args.prompt, job_body("env", args, prompt=args.prompt))])
 
 
+def cmd_object(api: Api, out: Output, args: argparse.Namespace) -> int:
+    body = job_body("text_to_3d", args, prompt=args.prompt, **_asset_fields(args))
+    return submit_and_report(api, out, args, [(args.prompt, body)])
+
+
 def _asset_fields(args: argparse.Namespace) -> dict[str, Any]:
-    return {name: value for name in ("output_format", "quality_tier") if (value := getattr(args, name))}
+    return {name: value for name in ("output_format", "quality_tier", "with_texture")
+            if (value := getattr(args, name)) is not None}
 
 
 def _readable(path: Path) -> Path:

@@ -46,11 +46,15 @@ RUNNING_STATES: dict[str | None, CompatState] = {
 }
 
 
+TEXTURE_HELP = JobCreate.model_fields["with_texture"].description
+
+
 class GenerateBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     prompt: str = Field(min_length=1)
     output_format: OutputFormat = "glb"
+    with_texture: bool | None = Field(None, description=TEXTURE_HELP)
     quality_tier: QualityTier = "standard"
 
 
@@ -61,6 +65,7 @@ class FromImageBody(BaseModel):
     image_paths: list[str] | None = Field(None, min_length=1, max_length=8,
                                           description="Pictures under INPUTS_DIR (absolute or relative).")
     output_format: OutputFormat = "glb"
+    with_texture: bool | None = Field(None, description=TEXTURE_HELP)
     quality_tier: QualityTier = "standard"
 
     @model_validator(mode="after")
@@ -113,7 +118,7 @@ async def from_image(body: FromImageBody, response: Response, objects: Objects, 
     from shared.s3_workflow import upload_input_file
 
     fields: dict[str, Any] = {"kind": "image_to_3d", "output_format": body.output_format,
-                              "quality_tier": body.quality_tier}
+                              "with_texture": body.with_texture, "quality_tier": body.quality_tier}
     if body.image_paths is not None:
         fields["images"] = await run_in_threadpool(
             lambda: [upload_input_file(path, objects, settings) for path in body.image_paths])
