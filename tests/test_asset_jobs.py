@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import zipfile
 
 import numpy as np
@@ -114,12 +115,17 @@ def test_prompt_to_the_factory_model_by_default(client):
         ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"],
           "options": {"segment": {"pictures": [{"box": [0, 0, 5, 5], "mask": "images/uploaded/m.png"}]}}},
          "invalid_options"),
+        ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"],  # JSON's NaN and Infinity
+          "options": {"segment": {"pictures": [{"box": [0, 0, float("inf"), 5]}]}}}, "invalid_options"),
+        ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"],
+          "options": {"segment": {"pictures": [{"box": [float("nan"), 0, 5, 5]}]}}}, "invalid_options"),
         ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"], "providers": {"segment": "grabcut"}},
          "invalid_request"),
         ({"kind": "text_to_3d", "prompt": "a cup", "options": {"segment": {}}}, "invalid_request"),
     ],
 )
 def test_bad_asset_requests_are_422(client, body, code):
-    response = client.post("/v1/generations", json=body)
+    # json.dumps, not the client's encoder: it writes NaN and Infinity, which a JSON parser may accept
+    response = client.post("/v1/generations", content=json.dumps(body), headers={"Content-Type": "application/json"})
     assert response.status_code == 422, response.text
     assert response.json()["code"] == code

@@ -6,9 +6,12 @@ the job's images (upload id, object key, ``s3://`` URI or URL) and are fetched u
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SEGMENT_OPTIONS = "segment"
+Coordinate = Annotated[float, Field(allow_inf_nan=False)]  # NaN or infinity would reach the cut as pixel numbers
 
 
 class SubjectHint(BaseModel):
@@ -18,7 +21,7 @@ class SubjectHint(BaseModel):
 
     mask: str | None = Field(None, min_length=1, max_length=2048,
                              description="A mask picture of the same shape: white (or opaque) is the subject.")
-    box: tuple[float, float, float, float] | None = Field(
+    box: tuple[Coordinate, Coordinate, Coordinate, Coordinate] | None = Field(
         None, description="left, top, right, bottom in the upright picture's pixels")
 
     @model_validator(mode="after")
