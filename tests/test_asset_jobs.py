@@ -119,6 +119,8 @@ def test_prompt_to_the_factory_model_by_default(client):
           "options": {"segment": {"pictures": [{"box": [0, 0, float("inf"), 5]}]}}}, "invalid_options"),
         ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"],
           "options": {"segment": {"pictures": [{"box": [float("nan"), 0, 5, 5]}]}}}, "invalid_options"),
+        ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"],
+          "options": {"reconstruct": {"azimuths": [float("nan")]}}}, "invalid_options"),
         ({"kind": "image_to_3d", "image_urls": ["https://example.com/a.png"], "providers": {"segment": "grabcut"}},
          "invalid_request"),
         ({"kind": "text_to_3d", "prompt": "a cup", "options": {"segment": {}}}, "invalid_request"),
