@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class ReliefOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN would pass every bound
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # JSON parsers take NaN and Infinity
 
     azimuths: list[float] | None = Field(None, min_length=1, max_length=8,
                                          description="azimuth of each input image, degrees (0 = front)")

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 class CpuOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # NaN would pass every bound
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # JSON parsers take NaN and Infinity
 
     iterations: int | None = Field(None, ge=1, le=100_000, description="training steps (default: the setting)")
     time_budget_s: float | None = Field(None, gt=0, description="seconds of training (default: the setting); "
