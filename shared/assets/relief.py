@@ -126,7 +126,7 @@ def _side_weight(depth: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask, np.clip((slope - low) / (high - low), 0.0, 1.0), 1.0)
 
 
-def _two_sided_texture(view: View, side_weight: np.ndarray | None = None) -> Image.Image:
+def _two_sided_texture(view: View, side_weight: np.ndarray) -> Image.Image:
     """One texture: the photo (edge colours bled outwards) on the left, an estimate of the unseen back on the right.
 
     The back is the front's colours blurred and darkened: what a viewer expects behind an object
@@ -139,12 +139,10 @@ def _two_sided_texture(view: View, side_weight: np.ndarray | None = None) -> Ima
     sigma = (front.height / BACK_BLUR, front.width / BACK_BLUR, 0)
     photo = np.asarray(front, dtype=float)
     blurred = ndimage.gaussian_filter(photo, sigma)
-    if side_weight is not None:
-        weight = np.asarray(Image.fromarray(side_weight.astype(np.float32)).resize(front.size,
-                                                                                   Image.Resampling.BILINEAR))
-        weight = np.clip(weight, 0.0, 1.0)[:, :, None]
-        side = blurred * (1.0 - (1.0 - BACK_SHADE) * weight)  # darkening towards the back's shade at the rim
-        front = Image.fromarray(np.clip(photo * (1.0 - weight) + side * weight, 0, 255).astype(np.uint8))
+    weight = np.asarray(Image.fromarray(side_weight.astype(np.float32)).resize(front.size, Image.Resampling.BILINEAR))
+    weight = np.clip(weight, 0.0, 1.0)[:, :, None]
+    side = blurred * (1.0 - (1.0 - BACK_SHADE) * weight)  # darkening towards the back's shade at the rim
+    front = Image.fromarray(np.clip(photo * (1.0 - weight) + side * weight, 0, 255).astype(np.uint8))
     back = Image.fromarray(np.clip(blurred * BACK_SHADE, 0, 255).astype(np.uint8))
     both = Image.new("RGB", (front.width * 2, front.height))
     both.paste(front, (0, 0))
