@@ -27,7 +27,7 @@ from shared.pipeline.splat import (
     structure_from_motion,
     train_splats,
 )
-from shared.splat.ply import Gaussians, open_ply
+from shared.splat.ply import open_ply, read_gaussians
 from shared.splat.sample_video import FRAMES, HEIGHT, WIDTH, encode_video, orbit_frames
 from shared.splat.spz import DEFAULT_FRACTIONAL_BITS
 from tests.test_sdxl_triposr import cuda_available
@@ -120,15 +120,7 @@ def test_every_trainer_is_scored_on_frames_it_did_not_see(finished):
 
 
 def test_scene_splat_holds_the_trained_ply(finished, tmp_path):
-    (tmp_path / "point_cloud.ply").write_bytes(artifact(finished, "point_cloud.ply"))
-    vertices = open_ply(tmp_path / "point_cloud.ply", max_vertices=10**6, max_bytes=1 << 30)
-
-    def columns(*names: str) -> np.ndarray:
-        return np.stack([vertices[name] for name in names], axis=1)
-
-    gaussians = Gaussians(columns("x", "y", "z"), columns("f_dc_0", "f_dc_1", "f_dc_2"),
-                          columns(*(f"f_rest_{i}" for i in range(45))), np.asarray(vertices["opacity"]),
-                          columns("scale_0", "scale_1", "scale_2"), columns("rot_0", "rot_1", "rot_2", "rot_3"))
+    gaussians = read_gaussians(tmp_ply(finished), max_vertices=10**6, max_bytes=1 << 30)
     check_round_trip(gaussians, artifact(finished, "scene.splat"))
     (tmp_path / "scene.spz").write_bytes(artifact(finished, "scene.spz"))
     report = json.loads(artifact(finished, "splat.json"))["spz"]

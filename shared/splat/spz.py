@@ -104,14 +104,14 @@ def _pack(rows, columns, sh_columns, sh_dim, fractional_bits, chunks, payload):
     return largest.max()
 
 
-def _gzip(payload: np.ndarray, level: int) -> bytes:
+def _gzip(payload: np.ndarray) -> bytes:
     """One gzip member of ``payload``, deflated in blocks on threads: each block but the last ends on a byte
     boundary (a sync flush), so the blocks' raw deflate streams concatenate into one valid stream."""
     view = memoryview(payload.data)
     blocks = range(0, len(view), BLOCK_BYTES)
 
     def deflate(start: int) -> bytes:
-        compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
+        compressor = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
         last = start + BLOCK_BYTES >= len(view)
         return compressor.compress(view[start:start + BLOCK_BYTES]) + compressor.flush(
             zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
@@ -121,7 +121,7 @@ def _gzip(payload: np.ndarray, level: int) -> bytes:
     return GZIP_HEADER + body + struct.pack("<II", zlib.crc32(view), len(view) & 0xFFFFFFFF)
 
 
-def encode_spz(vertices: np.ndarray, *, level: int) -> tuple[bytes, dict[str, Any]]:
+def encode_spz(vertices: np.ndarray) -> tuple[bytes, dict[str, Any]]:
     """The ``.spz`` file of validated PLY vertices (any SH degree the PLY's ``f_rest_*`` hold), and its facts."""
     names = list(vertices.dtype.names or ())
     n = len(vertices)
@@ -142,12 +142,11 @@ def encode_spz(vertices: np.ndarray, *, level: int) -> tuple[bytes, dict[str, An
         bits = max(0, 22 - math.frexp(largest)[1])
         _pack(rows, columns, sh_columns, sh_dim, bits, chunks, payload)
     payload[:16] = np.frombuffer(HEADER.pack(MAGIC, VERSION, n, degree, bits, 0, 0), np.uint8)
-    return _gzip(payload, level), {"splats": n, "sh_degree": degree, "fractional_bits": bits}
+    return _gzip(payload), {"splats": n, "sh_degree": degree, "fractional_bits": bits}
 
 
-def ply_to_spz(ply: Path, out: Path, *, max_vertices: int, max_bytes: int,
-               level: int = DEFLATE_LEVEL) -> dict[str, Any]:
+def ply_to_spz(ply: Path, out: Path, *, max_vertices: int, max_bytes: int) -> dict[str, Any]:
     """Convert a 3DGS PLY file to ``out`` (``.spz``); returns the splat count, SH degree and fixed-point bits."""
-    data, stats = encode_spz(open_ply(ply, max_vertices=max_vertices, max_bytes=max_bytes), level=level)
+    data, stats = encode_spz(open_ply(ply, max_vertices=max_vertices, max_bytes=max_bytes))
     out.write_bytes(data)
     return stats

@@ -65,10 +65,7 @@ export function SplatPreview({ src, reportSrc }: { src: string; reportSrc?: stri
       await mesh.initialized;
       if (disposed) return;
 
-      let count = 0;
-      mesh.forEachSplat(() => {
-        count += 1;
-      });
+      const count = mesh.splats?.getNumSplats() ?? 0;
       if (count === 0) throw new Error("the file holds no splats");
       const step = Math.max(1, Math.floor(count / FRAMING_SAMPLES));
       const centres: number[] = [];
