@@ -144,7 +144,7 @@ SEED_ALIASES = [
     ({"S3_BUCKET": "s3://assets/p"}, "resolved_object_store_url", "s3://assets/p"),
     ({"S3_BUCKET_NAME": "assets", "USE_S3_STORAGE": "True"}, "resolved_object_store_url", "s3://assets"),
     ({"S3_REGION": "eu-west-3"}, "aws_region", "eu-west-3"),
-    ({"S3_PUBLIC_READ": "False"}, "s3_public_read", False),
+    ({"S3_PUBLIC_READ": "True"}, "s3_public_read", True),
     ({"ECR_IMAGE_URI": "1.dkr.ecr.us-east-1.amazonaws.com/mmf-envgen:sprint2-release"}, "sagemaker_image_uri",
      "1.dkr.ecr.us-east-1.amazonaws.com/mmf-envgen:sprint2-release"),
     ({"SM_INSTANCE_TYPE": "ml.g5.xlarge"}, "sagemaker_instance_type", "ml.g5.xlarge"),
